@@ -1,0 +1,76 @@
+// Package datastore defines the interface every storage backend (etcdv3, Kubernetes) offers and
+// the errors they report. Backends store and return typed resources; the conflict semantics are
+// those of a single primitive, compare-and-swap on a resourceVersion:
+//
+//   - Create succeeds only if the object is absent (etcd: Version(key) == 0).
+//   - Update and Delete succeed only if the stored resourceVersion equals the one given
+//     (etcd: ModRevision(key) == rv). Delete with an empty resourceVersion is unconditional.
+//
+// IPAM uses the same primitive: a block, handle or affinity update is an Update carrying the
+// revision it read.
+package datastore
+
+import (
+	"context"
+
+	"github.com/calicoctl-go/calicoctl/pkg/resources"
+)
+
+// ListOptions selects what List and Watch return.
+type ListOptions struct {
+	// Namespace restricts a namespaced kind to one namespace; empty means all namespaces.
+	Namespace string
+	// Name, when set, restricts the list to that name, or to names starting with it if Prefix.
+	Name   string
+	Prefix bool
+	// Revision reads at (etcd) or not older than (Kubernetes) this resourceVersion.
+	Revision string
+}
+
+// List is the result of a list: the items in key order and the revision they were read at.
+type List struct {
+	Kind            *resources.Kind
+	ResourceVersion string
+	Items           []resources.Resource
+}
+
+// EventType says what happened to an object in a watch.
+type EventType string
+
+const (
+	Added    EventType = "ADDED"
+	Modified EventType = "MODIFIED"
+	Deleted  EventType = "DELETED"
+	Error    EventType = "ERROR"
+)
+
+// Event is one change seen by a watch. Object is the new state, or the last state for Deleted.
+type Event struct {
+	Type   EventType
+	Object resources.Resource
+	Err    error
+}
+
+// Store is a datastore backend.
+type Store interface {
+	// Create writes obj if no object of that kind, namespace and name exists. On conflict it
+	// returns *AlreadyExistsError carrying the stored object (so apply can update it without
+	// another read). The returned object carries the new resourceVersion.
+	Create(ctx context.Context, obj resources.Resource) (resources.Resource, error)
+	// Update replaces obj if the stored resourceVersion equals obj's; obj must carry one.
+	Update(ctx context.Context, obj resources.Resource) (resources.Resource, error)
+	// Delete removes an object, conditionally on resourceVersion when it is not empty, and
+	// returns the deleted object.
+	Delete(ctx context.Context, kind *resources.Kind, namespace, name, resourceVersion string) (resources.Resource, error)
+	// Get reads one object.
+	Get(ctx context.Context, kind *resources.Kind, namespace, name string) (resources.Resource, error)
+	// List reads every object of a kind matching opts, paging through the backend as needed,
+	// at one consistent revision.
+	List(ctx context.Context, kind *resources.Kind, opts ListOptions) (*List, error)
+	// Watch streams changes after opts.Revision (or after "now" when empty) until ctx ends.
+	Watch(ctx context.Context, kind *resources.Kind, opts ListOptions) (<-chan Event, error)
+	// Type names the backend: "etcdv3" or "kubernetes".
+	Type() string
+	// Close releases connections.
+	Close() error
+}

@@ -1,0 +1,99 @@
+package datastore
+
+import (
+	"errors"
+	"fmt"
+)
+
+// The error texts below are those of Calico's own client, so that scripts matching on them keep
+// working.
+
+// AlreadyExistsError is returned by Create when the object exists. Existing is the stored
+// object when the backend returned it.
+type AlreadyExistsError struct {
+	ID       string
+	Existing interface{}
+	Err      error
+}
+
+func (e *AlreadyExistsError) Error() string {
+	return fmt.Sprintf("resource already exists: %s with error: %v", e.ID, e.Err)
+}
+
+// DoesNotExistError is returned when the object is absent.
+type DoesNotExistError struct {
+	ID  string
+	Err error
+}
+
+func (e *DoesNotExistError) Error() string {
+	return fmt.Sprintf("resource does not exist: %s with error: %v", e.ID, e.Err)
+}
+
+// ConflictError is returned when a resourceVersion precondition fails.
+type ConflictError struct {
+	ID string
+}
+
+func (e *ConflictError) Error() string { return fmt.Sprintf("update conflict: %s", e.ID) }
+
+// NotSupportedError is returned for an operation a kind or backend refuses.
+type NotSupportedError struct {
+	Operation string
+	ID        string
+	Reason    string
+}
+
+func (e *NotSupportedError) Error() string {
+	if e.Reason != "" {
+		return fmt.Sprintf("operation %s is not supported on %s: %s", e.Operation, e.ID, e.Reason)
+	}
+	return fmt.Sprintf("operation %s is not supported on %s", e.Operation, e.ID)
+}
+
+// UnauthorizedError is returned when the datastore refuses the credentials or the request.
+type UnauthorizedError struct {
+	Err error
+}
+
+func (e *UnauthorizedError) Error() string {
+	return fmt.Sprintf("connection is unauthorized: %v", e.Err)
+}
+
+func (e *UnauthorizedError) Unwrap() error { return e.Err }
+
+// UnreachableError is returned when the datastore cannot be reached within the timeout.
+type UnreachableError struct {
+	Endpoints string
+	Err       error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("cannot reach the datastore at %s: %v (check that it is running and that the endpoints, certificates and credentials in your configuration are right)", e.Endpoints, e.Err)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// IsAlreadyExists reports whether err is or wraps an AlreadyExistsError.
+func IsAlreadyExists(err error) bool {
+	var e *AlreadyExistsError
+	return errors.As(err, &e)
+}
+
+// IsDoesNotExist reports whether err is or wraps a DoesNotExistError.
+func IsDoesNotExist(err error) bool {
+	var e *DoesNotExistError
+	return errors.As(err, &e)
+}
+
+// IsConflict reports whether err is or wraps a ConflictError.
+func IsConflict(err error) bool {
+	var e *ConflictError
+	return errors.As(err, &e)
+}
+
+// IsNotSupported reports whether err is or wraps a NotSupportedError.
+func IsNotSupported(err error) bool {
+	var e *NotSupportedError
+	return errors.As(err, &e)
+}
