@@ -1,13 +1,19 @@
 package api
 
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
 // IPPool is a range of addresses from which Calico assigns workload and tunnel IPs.
 type IPPool struct {
 	TypeMeta   `json:",inline"`
 	ObjectMeta `json:"metadata,omitempty"`
-	Spec       IPPoolSpec `json:"spec,omitempty"`
+	Spec       IPPoolSpec    `json:"spec,omitempty"`
+	Status     *IPPoolStatus `json:"status,omitempty"`
 }
 
-// IPPoolSpec is the desired state of an IPPool.
+// IPPoolSpec is the desired state of an IPPool. Calico removed the v1 compatibility fields (ipip,
+// nat-outgoing), so they are rejected here as unknown fields too.
 type IPPoolSpec struct {
 	CIDR              string             `json:"cidr"`
 	VXLANMode         VXLANMode          `json:"vxlanMode,omitempty"`
@@ -20,20 +26,15 @@ type IPPoolSpec struct {
 	NamespaceSelector string             `json:"namespaceSelector,omitempty"`
 	AllowedUses       []IPPoolAllowedUse `json:"allowedUses,omitempty"`
 	AssignmentMode    *AssignmentMode    `json:"assignmentMode,omitempty"`
-
-	// Deprecated v1 fields, still accepted on input as Calico does.
-	IPIP          *IPIPConfiguration `json:"ipip,omitempty"`
-	NATOutgoingV1 bool               `json:"nat-outgoing,omitempty"`
 }
 
-// IPIPConfiguration is the deprecated v1 form of the IPIP settings of a pool.
-type IPIPConfiguration struct {
-	Enabled bool      `json:"enabled,omitempty"`
-	Mode    EncapMode `json:"mode,omitempty"`
+// IPPoolStatus is written by Calico's controllers (the Allocatable condition), never by an operator.
+type IPPoolStatus struct {
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
 
-// EncapMode is the deprecated v1 IPIP mode: always or cross-subnet.
-type EncapMode string
+// IPPoolConditionAllocatable is the condition type saying whether a pool can hand out addresses.
+const IPPoolConditionAllocatable = "Allocatable"
 
 type (
 	VXLANMode        string
