@@ -1,0 +1,79 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/calicoctl-go/calicoctl/pkg/client/datastore"
+	"github.com/calicoctl-go/calicoctl/pkg/resources"
+)
+
+// Modify reads an object, lets edit change it, validates it and writes it back conditionally on
+// the revision it read, starting again from a fresh read when another writer got there first.
+// It is the one read-modify-write loop behind patch, label and datastore locking. edit returning
+// an error stops the loop with that error; otherwise it returns the object to write (the one it was
+// given, changed, or a new one).
+func (c *Client) Modify(ctx context.Context, kind *resources.Kind, namespace, name string, edit func(obj resources.Resource) (resources.Resource, error)) (resources.Resource, error) {
+	for attempt := 0; ; attempt++ {
+		obj, err := c.Get(ctx, kind, namespace, name)
+		if err != nil {
+			return nil, err
+		}
+		rv := obj.GetResourceVersion()
+		if obj, err = edit(obj); err != nil {
+			return nil, err
+		}
+		obj.SetResourceVersion(rv)
+		if err := Prepare(obj); err != nil {
+			return nil, err
+		}
+		out, err := c.store.Update(ctx, obj)
+		if err == nil || !datastore.IsConflict(err) || attempt+1 >= c.updateRetries {
+			return out, err
+		}
+	}
+}
+
+// PatchFunc turns the JSON of the stored object into the JSON of the patched one.
+type PatchFunc func(original []byte) ([]byte, error)
+
+// PatchError says which step of a patch failed, in calicoctl's words.
+type PatchError struct {
+	Step string
+	Err  error
+}
+
+func (e *PatchError) Error() string { return fmt.Sprintf("%s: %v", e.Step, e.Err) }
+func (e *PatchError) Unwrap() error { return e.Err }
+
+// Patch applies patch to a stored object. Identity and bookkeeping metadata (name, namespace,
+// uid, resourceVersion, creationTimestamp) cannot be changed by a patch.
+func (c *Client) Patch(ctx context.Context, kind *resources.Kind, namespace, name string, patch PatchFunc) (resources.Resource, error) {
+	if kind.ReadOnly.NoUpdate {
+		return nil, &datastore.NotSupportedError{Operation: "patch", ID: kind.Kind, Reason: kind.ReadOnly.Reason}
+	}
+	return c.Modify(ctx, kind, namespace, name, func(obj resources.Resource) (resources.Resource, error) {
+		original, err := json.Marshal(obj)
+		if err != nil {
+			return nil, err
+		}
+		patched, err := patch(original)
+		if err != nil {
+			return nil, err
+		}
+		fresh := kind.NewObject()
+		dec := json.NewDecoder(bytes.NewReader(patched))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(fresh); err != nil {
+			return nil, &PatchError{Step: "the patched " + kind.ID(namespace, name) + " is not valid", Err: err}
+		}
+		fresh.GetObjectKind().SetGroupVersionKind(obj.GetObjectKind().GroupVersionKind())
+		fresh.SetName(obj.GetName())
+		fresh.SetNamespace(obj.GetNamespace())
+		fresh.SetUID(obj.GetUID())
+		fresh.SetCreationTimestamp(obj.GetCreationTimestamp())
+		return fresh, nil
+	})
+}

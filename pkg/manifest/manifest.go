@@ -1,0 +1,299 @@
+// Package manifest reads Calico resources from what an operator passes to -f: a file, a
+// directory, or standard input, each holding YAML or JSON documents separated by "---". A document
+// is one resource, a <Kind>List with items, or a sequence of resources. Decoding is strict: an
+// unknown field is an error naming the field and the resource.
+package manifest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/calicoctl-go/calicoctl/pkg/resources"
+	"github.com/calicoctl-go/calicoctl/pkg/resources/api"
+	_ "github.com/calicoctl-go/calicoctl/pkg/resources/kinds"
+)
+
+// MaxDocumentSize is the largest single document accepted, as in calicoctl.
+const MaxDocumentSize = 10 << 20
+
+// EmptyError says a file or directory held no resources (--skip-empty makes it a success).
+type EmptyError struct {
+	Path string
+	Dir  bool
+}
+
+func (e *EmptyError) Error() string {
+	if e.Dir {
+		return "no resources specified in directory " + e.Path
+	}
+	return "no resources specified in file " + e.Path
+}
+
+// Load reads every resource named by a -f argument. path "-" reads stdin.
+func Load(path string, recursive bool, stdin io.Reader) ([]resources.Resource, error) {
+	if path == "-" {
+		data, err := io.ReadAll(stdin)
+		if err != nil {
+			return nil, fmt.Errorf("reading standard input: %w", err)
+		}
+		return decodeSource(data, "-")
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !info.IsDir() {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		return decodeSource(data, path)
+	}
+	var out []resources.Resource
+	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != path && !recursive {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch strings.ToLower(filepath.Ext(p)) {
+		case ".yaml", ".yml", ".json":
+		default:
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rs, err := Decode(data, p)
+		if err != nil {
+			return err
+		}
+		out = append(out, rs...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, &EmptyError{Path: path, Dir: true}
+	}
+	return out, nil
+}
+
+func decodeSource(data []byte, source string) ([]resources.Resource, error) {
+	rs, err := Decode(data, source)
+	if err == nil && len(rs) == 0 {
+		name := source
+		if source == "-" {
+			name = "stdin"
+		}
+		return nil, &EmptyError{Path: name}
+	}
+	return rs, err
+}
+
+// document is one "---"-separated part of a source and the line it starts on.
+type document struct {
+	data  []byte
+	line  int
+	index int
+}
+
+// split cuts data at lines that are a YAML document separator.
+func split(data []byte) []document {
+	var docs []document
+	start, startLine, line := 0, 1, 1
+	for i := 0; i <= len(data); {
+		end := bytes.IndexByte(data[i:], '\n')
+		if end < 0 {
+			end = len(data)
+		} else {
+			end += i
+		}
+		l := data[i:end]
+		if isSeparator(l) {
+			docs = append(docs, document{data: data[start:i], line: startLine})
+			start, startLine = end+1, line+1
+			if start > len(data) {
+				start = len(data)
+			}
+		}
+		i = end + 1
+		line++
+	}
+	if start < len(data) {
+		docs = append(docs, document{data: data[start:], line: startLine})
+	}
+	for i := range docs {
+		docs[i].index = i + 1
+	}
+	return docs
+}
+
+func isSeparator(line []byte) bool {
+	if !bytes.HasPrefix(line, []byte("---")) {
+		return false
+	}
+	rest := bytes.TrimRight(line[3:], " \t\r")
+	return len(rest) == 0 || rest[0] == ' ' || rest[0] == '#'
+}
+
+// blank reports a document with nothing but blank lines and comments.
+func blank(doc []byte) bool {
+	for _, l := range bytes.Split(doc, []byte("\n")) {
+		l = bytes.TrimSpace(l)
+		if len(l) != 0 && l[0] != '#' {
+			return false
+		}
+	}
+	return true
+}
+
+var yamlLine = regexp.MustCompile(`line (\d+)`)
+
+// Decode parses every document of one source. source names it in errors.
+func Decode(data []byte, source string) ([]resources.Resource, error) {
+	where := source
+	if source == "-" {
+		where = "stdin"
+	}
+	if bytes.IndexByte(data, 0) >= 0 || !utf8.Valid(data) {
+		return nil, fmt.Errorf("%s is not a YAML or JSON text file (it contains binary data)", where)
+	}
+	var out []resources.Resource
+	for _, doc := range split(data) {
+		if blank(doc.data) {
+			continue
+		}
+		at := fmt.Sprintf("%s, document %d (line %d)", where, doc.index, doc.line)
+		if len(doc.data) > MaxDocumentSize {
+			return nil, fmt.Errorf("%s is %.1f MB; a document may be at most 10 MB: split it into several documents", at, float64(len(doc.data))/(1<<20))
+		}
+		js, err := yaml.YAMLToJSONStrict(doc.data)
+		if err != nil {
+			// Make the line number count from the top of the file, not the document.
+			msg := yamlLine.ReplaceAllStringFunc(err.Error(), func(m string) string {
+				n, _ := strconv.Atoi(m[5:])
+				return "line " + strconv.Itoa(n+doc.line-1)
+			})
+			return nil, fmt.Errorf("error converting YAML to JSON: %s (in %s)", msg, where)
+		}
+		rs, err := decodeJSON(js, at)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rs...)
+	}
+	return out, nil
+}
+
+type header struct {
+	APIVersion string                `json:"apiVersion"`
+	Kind       string                `json:"kind"`
+	Metadata   struct{ Name string } `json:"metadata"`
+	Items      []json.RawMessage     `json:"items"`
+}
+
+func decodeJSON(js []byte, at string) ([]resources.Resource, error) {
+	js = bytes.TrimSpace(js)
+	if len(js) > 0 && js[0] == '[' {
+		var seq []json.RawMessage
+		if err := json.Unmarshal(js, &seq); err != nil {
+			return nil, fmt.Errorf("%s: %w", at, err)
+		}
+		var out []resources.Resource
+		for _, item := range seq {
+			rs, err := decodeJSON(item, at)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, rs...)
+		}
+		return out, nil
+	}
+	if len(js) == 0 || js[0] != '{' {
+		return nil, fmt.Errorf("%s is not a resource: expected a mapping with apiVersion, kind, metadata and spec", at)
+	}
+	var h header
+	if err := json.Unmarshal(js, &h); err != nil {
+		return nil, fmt.Errorf("%s: %s", at, massage(err))
+	}
+	if h.APIVersion == api.GroupVersion && strings.HasSuffix(h.Kind, "List") {
+		if k, ok := resources.ByKind(strings.TrimSuffix(h.Kind, "List")); ok && !k.Hidden {
+			out := make([]resources.Resource, 0, len(h.Items))
+			for _, item := range h.Items {
+				rs, err := decodeJSON(item, at)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, rs...)
+			}
+			return out, nil
+		}
+	}
+	k, ok := resources.ByKind(h.Kind)
+	if !ok || k.Hidden || h.APIVersion != api.GroupVersion {
+		return nil, fmt.Errorf("unknown resource type (%s) and/or version (%s)%s", h.Kind, h.APIVersion, hint(h.APIVersion, h.Kind, at))
+	}
+	obj := k.New()
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(obj); err != nil {
+		return nil, fmt.Errorf("%s (%s in %s)", massage(err), k.ID(objNamespace(js), h.Metadata.Name), at)
+	}
+	return []resources.Resource{obj}, nil
+}
+
+func objNamespace(js []byte) string {
+	var m struct {
+		Metadata struct{ Namespace string } `json:"metadata"`
+	}
+	_ = json.Unmarshal(js, &m)
+	return m.Metadata.Namespace
+}
+
+// hint explains the two usual causes of an unknown type: v1 manifests and a wrong apiVersion.
+func hint(apiVersion, kind, at string) string {
+	switch {
+	case apiVersion == "v1" && kind != "" && kind != "List":
+		return fmt.Sprintf(" in %s: this looks like a calicoctl v1 manifest; write it with apiVersion: %s and the v3 kind name", at, api.GroupVersion)
+	case kind == "" && apiVersion == "":
+		return fmt.Sprintf(" in %s: every document needs apiVersion: %s and a kind", at, api.GroupVersion)
+	case apiVersion != api.GroupVersion:
+		return fmt.Sprintf(" in %s: apiVersion must be %s", at, api.GroupVersion)
+	default:
+		return fmt.Sprintf(" in %s: run 'calicoctl get --help' for the supported kinds", at)
+	}
+}
+
+var unknownField = regexp.MustCompile(`unknown field "([^"]*)"`)
+
+// massage turns decoder errors into calicoctl's operator-facing wording.
+func massage(err error) string {
+	msg := err.Error()
+	if m := unknownField.FindStringSubmatch(msg); m != nil {
+		return "field in document is not recognized or is in the wrong location: " + m[1]
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("field %s has the wrong type: got a JSON %s, expected %s", te.Field, te.Value, te.Type)
+	}
+	return strings.TrimPrefix(msg, "json: ")
+}
