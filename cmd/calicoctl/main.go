@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/calicoctl-go/calicoctl/pkg/cmd"
@@ -12,6 +13,11 @@ import (
 )
 
 func main() {
+	// A short-lived command that decodes thousands of objects spends much of its time in the
+	// garbage collector at the default setting; memory stays well within bounds at 400.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	f := &cmd.Factory{IOStreams: cmd.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}}
 	code := cmd.Run(ctx, f, os.Args[0], os.Args[1:])

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
+	"go.uber.org/zap"
 )
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
@@ -61,7 +62,7 @@ func startEtcdIn(dir string) (*Etcd, error) {
 	cfg := embed.NewConfig()
 	cfg.Dir = dir
 	cfg.LogLevel = "error"
-	cfg.Logger = "zap"
+	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
 	clientURL, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", clientPort))
 	peerURL, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", peerPort))
 	cfg.ListenClientUrls = []url.URL{*clientURL}

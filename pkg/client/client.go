@@ -34,6 +34,9 @@ type Client struct {
 
 	tiersMu sync.Mutex
 	tiers   map[string]bool
+
+	prefetchMu sync.Mutex
+	prefetched map[*resources.Kind]map[string]resources.Resource
 }
 
 // Backends maps a datastoreType to the constructor of its Store. The kubernetes backend
@@ -259,8 +262,8 @@ func (c *Client) Apply(ctx context.Context, obj resources.Resource) (resources.R
 	obj.SetResourceVersion("")
 	// Create changes metadata; keep the operator's copy for the update path.
 	input := metav1.ObjectMeta{Name: obj.GetName(), Namespace: obj.GetNamespace(), Labels: obj.GetLabels(), Annotations: obj.GetAnnotations()}
-	var stored resources.Resource
-	if !kind.ReadOnly.NoCreate {
+	stored, _ := c.prefetchedObject(kind, obj.GetNamespace(), obj.GetName())
+	if !kind.ReadOnly.NoCreate && stored == nil {
 		if err := c.check(ctx, kind, obj, nil); err != nil {
 			return nil, err
 		}

@@ -66,7 +66,7 @@ func checkIPPool(ctx context.Context, c *Client, obj, stored resources.Resource)
 			continue
 		}
 		if _, oc, err := net.ParseCIDR(other.Spec.CIDR); err == nil && (oc.Contains(cidr.IP) || cidr.Contains(oc.IP)) {
-			return validation.FieldError(id, "spec.cidr", pool.Spec.CIDR, fmt.Sprintf("IPPool(%s) CIDR overlaps with IPPool(%s) CIDR %s", pool.Name, other.Name, other.Spec.CIDR))
+			return validation.FieldError(id, "spec.cidr", pool.Spec.CIDR, fmt.Sprintf("overlaps with IPPool(%s) CIDR %s; IP pools must not overlap: choose another range, or delete or shrink the other pool", other.Name, other.Spec.CIDR))
 		}
 	}
 	return nil

@@ -22,11 +22,18 @@ func (c *Client) Modify(ctx context.Context, kind *resources.Kind, namespace, na
 			return nil, err
 		}
 		rv := obj.GetResourceVersion()
+		stored, err := deepCopy(kind, obj)
+		if err != nil {
+			return nil, err
+		}
 		if obj, err = edit(obj); err != nil {
 			return nil, err
 		}
 		obj.SetResourceVersion(rv)
 		if err := Prepare(obj); err != nil {
+			return nil, err
+		}
+		if err := c.check(ctx, kind, obj, stored); err != nil {
 			return nil, err
 		}
 		out, err := c.store.Update(ctx, obj)
@@ -76,4 +83,17 @@ func (c *Client) Patch(ctx context.Context, kind *resources.Kind, namespace, nam
 		fresh.SetCreationTimestamp(obj.GetCreationTimestamp())
 		return fresh, nil
 	})
+}
+
+func deepCopy(kind *resources.Kind, obj resources.Resource) (resources.Resource, error) {
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	out := kind.NewObject()
+	if err := json.Unmarshal(b, out); err != nil {
+		return nil, err
+	}
+	out.SetResourceVersion(obj.GetResourceVersion())
+	return out, nil
 }

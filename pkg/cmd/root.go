@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/calicoctl-go/calicoctl/pkg/client/config"
 )
 
 var logLevels = []string{"panic", "fatal", "error", "warn", "info", "debug"}
@@ -24,7 +26,7 @@ func Name(argv0 string) (name, description string) {
 // NewRootCmd builds the command tree.
 func NewRootCmd(f *Factory, argv0 string) *cobra.Command {
 	name, description := Name(argv0)
-	var logLevel, kubeContext string
+	var logLevel, kubeContext, kubeconfig string
 	root := &cobra.Command{
 		Use:   name,
 		Short: description,
@@ -48,10 +50,12 @@ http://127.0.0.1:2379 (see 'calicoctl datastore serve').`,
 			if kubeContext != "" {
 				os.Setenv("K8S_CURRENT_CONTEXT", kubeContext)
 			}
+			config.SetKubeconfigFlag(kubeconfig)
 			return nil
 		},
 	}
 	root.PersistentFlags().StringVar(&kubeContext, "context", "", "the kubeconfig context to use")
+	root.PersistentFlags().StringVar(&kubeconfig, "kubeconfig", "", "the kubeconfig file to use (Kubernetes datastore; overrides KUBECONFIG and the config file)")
 	root.PersistentFlags().BoolVar(&f.AllowVersionMismatch, "allow-version-mismatch", false, "do not check that the cluster runs a compatible Calico version")
 	root.AddCommand(
 		NewCmdCreate(f, nil),
@@ -116,7 +120,7 @@ func globalShorthands(args []string) []string {
 			i++
 		case strings.HasPrefix(a, "-l=") || (strings.HasPrefix(a, "-l") && len(a) > 2 && a[2] != '-'):
 			out[i] = "--log-level=" + strings.TrimPrefix(strings.TrimPrefix(a, "-l"), "=")
-		case a == "--context" || a == "--log-level" || a == "-c" || a == "--config":
+		case a == "--context" || a == "--kubeconfig" || a == "--log-level" || a == "-c" || a == "--config":
 			i++
 		case !strings.HasPrefix(a, "-"):
 			return out // the command name: the rest is the command's

@@ -111,6 +111,11 @@ func runWrite(f *Factory, verb writeVerb, opts *WriteOptions) error {
 	} else if err := c.EnsureInitialized(ctx); err != nil && fatal(err) {
 		return err
 	}
+	if verb.name == "apply" {
+		if err := c.Prefetch(ctx, objs); err != nil && fatal(err) {
+			return err
+		}
+	}
 	errs := client.Batch(ctx, objs, func(ctx context.Context, obj resources.Resource) error {
 		_, err := verb.op(c, ctx, obj)
 		if err != nil && opts.SkipExists && datastore.IsAlreadyExists(err) {

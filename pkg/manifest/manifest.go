@@ -14,8 +14,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"sigs.k8s.io/yaml"
@@ -177,14 +179,18 @@ func Decode(data []byte, source string) ([]resources.Resource, error) {
 	if bytes.IndexByte(data, 0) >= 0 || !utf8.Valid(data) {
 		return nil, fmt.Errorf("%s is not a YAML or JSON text file (it contains binary data)", where)
 	}
-	var out []resources.Resource
-	for _, doc := range split(data) {
+	docs := split(data)
+	results := make([][]resources.Resource, len(docs))
+	errs := make([]error, len(docs))
+	decodeOne := func(i int) {
+		doc := docs[i]
 		if blank(doc.data) {
-			continue
+			return
 		}
 		at := fmt.Sprintf("%s, document %d (line %d)", where, doc.index, doc.line)
 		if len(doc.data) > MaxDocumentSize {
-			return nil, fmt.Errorf("%s is %.1f MB; a document may be at most 10 MB: split it into several documents", at, float64(len(doc.data))/(1<<20))
+			errs[i] = fmt.Errorf("%s is %.1f MB; a document may be at most 10 MB: split it into several documents", at, float64(len(doc.data))/(1<<20))
+			return
 		}
 		js, err := yaml.YAMLToJSONStrict(doc.data)
 		if err != nil {
@@ -193,13 +199,33 @@ func Decode(data []byte, source string) ([]resources.Resource, error) {
 				n, _ := strconv.Atoi(m[5:])
 				return "line " + strconv.Itoa(n+doc.line-1)
 			})
-			return nil, fmt.Errorf("error converting YAML to JSON: %s (in %s)", msg, where)
+			errs[i] = fmt.Errorf("error converting YAML to JSON: %s (in %s)", msg, where)
+			return
 		}
-		rs, err := decodeJSON(js, at)
-		if err != nil {
-			return nil, err
+		results[i], errs[i] = decodeJSON(js, at)
+	}
+	// Many documents are decoded on all cores; the result keeps file order.
+	workers := runtime.GOMAXPROCS(0)
+	if len(docs) < 64 {
+		workers = 1
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < len(docs); i += workers {
+				decodeOne(i)
+			}
+		}(w)
+	}
+	wg.Wait()
+	var out []resources.Resource
+	for i := range docs {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		out = append(out, rs...)
+		out = append(out, results[i]...)
 	}
 	return out, nil
 }

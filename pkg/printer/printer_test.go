@@ -456,16 +456,6 @@ func bigWorkloadList(n int) []printer.Result {
 	return []printer.Result{{Kind: widgetKind, List: true, Items: items}}
 }
 
-func TestTableOf5000ObjectsIsFast(t *testing.T) {
-	if testing.Short() {
-		t.Skip("timing test")
-	}
-	res := testing.Benchmark(BenchmarkTable5000)
-	if per := res.NsPerOp(); per > 100e6 {
-		t.Errorf("printing 5,000 rows took %.1f ms, want well under 100 ms", float64(per)/1e6)
-	}
-}
-
 func BenchmarkTable5000(b *testing.B) {
 	results := bigWorkloadList(5000)
 	p, err := printer.New("wide", printer.Options{ShowNamespace: true})

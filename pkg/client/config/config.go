@@ -129,6 +129,7 @@ func LoadFile(path string) (*CalicoAPIConfig, error) {
 	if ctx, _ := lookupEnv("K8S_CURRENT_CONTEXT"); ctx != "" {
 		c.Spec.K8sCurrentContext = ctx
 	}
+	applyKubeconfigFlag(&c.Spec)
 	applyDefaults(&c.Spec)
 	if err := c.Spec.Validate(); err != nil {
 		return nil, err

@@ -91,6 +91,7 @@ func LoadEnv() (*CalicoAPIConfig, error) {
 			from, etcdV2Unsupported, from, v1EnvEndpoints(s.EtcdEndpoints))
 	}
 	noEtcdLocation := s.EtcdEndpoints == "" && s.EtcdDiscoverySrv == ""
+	applyKubeconfigFlag(s)
 	applyDefaults(s)
 	if s.DatastoreType == EtcdV3 && noEtcdLocation {
 		// calicoctl v1's ETCD_AUTHORITY / ETCD_SCHEME would be silently ignored and the

@@ -1,0 +1,320 @@
+package kubernetes
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/client-go/rest"
+
+	"github.com/calicoctl-go/calicoctl/pkg/client/datastore"
+	"github.com/calicoctl-go/calicoctl/pkg/resources"
+)
+
+// PageSize is how many objects one list request asks for: the API server then never has to
+// hold, or send in one response, the whole of a large collection.
+const PageSize = 500
+
+func (s *Store) request(verb string, crd CRD, namespace string) *rest.Request {
+	return s.crd.Verb(verb).NamespaceIfScoped(namespace, crd.Namespaced).Resource(crd.Plural)
+}
+
+func (s *Store) Create(ctx context.Context, obj resources.Resource) (resources.Resource, error) {
+	kind, err := resources.KindOf(obj)
+	if err != nil {
+		return nil, err
+	}
+	crd, ok := CRDFor(kind)
+	if !ok {
+		return s.createDerived(ctx, kind, obj)
+	}
+	id := kind.ID(obj.GetNamespace(), obj.GetName())
+	cr, err := toCR(kind, crd, obj)
+	if err != nil {
+		return nil, err
+	}
+	cr.Metadata.ResourceVersion = ""
+	body, err := json.Marshal(cr)
+	if err != nil {
+		return nil, err
+	}
+	var out []byte
+	attempt := 0
+	err = s.do(ctx, retryLostAnswer, id, crd.Name(), func(ctx context.Context) error {
+		attempt++
+		var err error
+		out, err = s.request("POST", crd, obj.GetNamespace()).Body(body).Do(ctx).Raw()
+		if attempt > 1 && apierrors.IsAlreadyExists(err) {
+			// An earlier attempt may have been applied before its answer was lost.
+			if stored, gerr := s.getRaw(ctx, crd, obj.GetNamespace(), obj.GetName()); gerr == nil && sameContent(stored, cr) {
+				out, err = stored, nil
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return fromCR(kind, out)
+}
+
+// sameContent reports whether a stored custom resource holds what cr would write: the same
+// spec and Calico metadata.
+func sameContent(stored []byte, cr *customResource) bool {
+	var got customResource
+	if json.Unmarshal(stored, &got) != nil {
+		return false
+	}
+	return jsonEqual(got.Spec, cr.Spec) && got.Metadata.Annotations[MetadataAnnotation] == cr.Metadata.Annotations[MetadataAnnotation]
+}
+
+func jsonEqual(a, b json.RawMessage) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
+	var x, y interface{}
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	xs, _ := json.Marshal(x)
+	ys, _ := json.Marshal(y)
+	return bytes.Equal(xs, ys)
+}
+
+func (s *Store) Update(ctx context.Context, obj resources.Resource) (resources.Resource, error) {
+	kind, err := resources.KindOf(obj)
+	if err != nil {
+		return nil, err
+	}
+	crd, ok := CRDFor(kind)
+	if !ok {
+		return s.updateDerived(ctx, kind, obj)
+	}
+	id := kind.ID(obj.GetNamespace(), obj.GetName())
+	if obj.GetResourceVersion() == "" {
+		return nil, fmt.Errorf("error with field Metadata.ResourceVersion = '' (an update needs the resourceVersion of the stored %s)", id)
+	}
+	cr, err := toCR(kind, crd, obj)
+	if err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(cr)
+	if err != nil {
+		return nil, err
+	}
+	var out []byte
+	attempt := 0
+	err = s.do(ctx, retryLostAnswer, id, crd.Name(), func(ctx context.Context) error {
+		attempt++
+		var err error
+		out, err = s.request("PUT", crd, obj.GetNamespace()).Name(obj.GetName()).Body(body).Do(ctx).Raw()
+		if attempt > 1 && apierrors.IsConflict(err) {
+			if stored, gerr := s.getRaw(ctx, crd, obj.GetNamespace(), obj.GetName()); gerr == nil && sameContent(stored, cr) {
+				out, err = stored, nil // our own earlier attempt was applied
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return fromCR(kind, out)
+}
+
+func (s *Store) Delete(ctx context.Context, kind *resources.Kind, namespace, name, resourceVersion string) (resources.Resource, error) {
+	crd, ok := CRDFor(kind)
+	if !ok {
+		return nil, s.deleteDerived(kind, namespace, name)
+	}
+	id := kind.ID(namespace, name)
+	opts := metav1.DeleteOptions{}
+	if resourceVersion != "" {
+		opts.Preconditions = &metav1.Preconditions{ResourceVersion: &resourceVersion}
+	}
+	body, err := json.Marshal(opts)
+	if err != nil {
+		return nil, err
+	}
+	var out []byte
+	err = s.do(ctx, retryTransient, id, crd.Name(), func(ctx context.Context) error {
+		var err error
+		out, err = s.request("DELETE", crd, namespace).Name(name).Body(body).Do(ctx).Raw()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var head struct{ Kind string }
+	if json.Unmarshal(out, &head) == nil && head.Kind == "Status" {
+		// Deletion is pending (finalizers): there is no object to return.
+		obj := kind.NewObject()
+		obj.SetNamespace(namespace)
+		obj.SetName(name)
+		return obj, nil
+	}
+	return fromCR(kind, out)
+}
+
+func (s *Store) getRaw(ctx context.Context, crd CRD, namespace, name string) ([]byte, error) {
+	return s.request("GET", crd, namespace).Name(name).Do(ctx).Raw()
+}
+
+func (s *Store) Get(ctx context.Context, kind *resources.Kind, namespace, name string) (resources.Resource, error) {
+	crd, ok := CRDFor(kind)
+	if !ok {
+		return s.getDerived(ctx, kind, namespace, name)
+	}
+	id := kind.ID(namespace, name)
+	if name == "" {
+		return nil, &datastore.DoesNotExistError{ID: id}
+	}
+	var out []byte
+	err := s.do(ctx, retryLostAnswer, id, crd.Name(), func(ctx context.Context) error {
+		var err error
+		out, err = s.getRaw(ctx, crd, namespace, name)
+		return err
+	})
+	if IsCRDsNotInstalled(err) {
+		// Nothing of this kind exists; say why.
+		return nil, &datastore.DoesNotExistError{ID: id, Err: err}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return fromCR(kind, out)
+}
+
+// rawList is one page of a list response.
+type rawList struct {
+	Metadata metav1.ListMeta  `json:"metadata"`
+	Items    []json.RawMessage `json:"items"`
+}
+
+// listPages reads a collection page by page (limit PageSize, following the continue token), at
+// the revision of the first page. each is called with every page's items.
+func (s *Store) listPages(ctx context.Context, what, crd string, req func(ctx context.Context, opts metav1.ListOptions) ([]byte, error), opts metav1.ListOptions, each func(items []json.RawMessage) error) (string, error) {
+	opts.Limit = PageSize
+	var rv string
+	for {
+		var out []byte
+		err := s.do(ctx, retryLostAnswer, what, crd, func(ctx context.Context) error {
+			var err error
+			out, err = req(ctx, opts)
+			return err
+		})
+		if err != nil {
+			if apierrors.IsResourceExpired(err) || apierrors.IsGone(err) {
+				return "", fmt.Errorf("listing %s: the list changed too much while it was being read (its continue token expired); try again", what)
+			}
+			return "", err
+		}
+		var page rawList
+		if err := json.Unmarshal(out, &page); err != nil {
+			return "", fmt.Errorf("listing %s: %w", what, err)
+		}
+		if rv == "" {
+			rv = page.Metadata.ResourceVersion
+		}
+		if err := each(page.Items); err != nil {
+			return "", err
+		}
+		if page.Metadata.Continue == "" {
+			return rv, nil
+		}
+		opts.Continue = page.Metadata.Continue
+		// A continued list is read at the revision of the first page.
+		opts.ResourceVersion, opts.ResourceVersionMatch = "", ""
+	}
+}
+
+func (s *Store) List(ctx context.Context, kind *resources.Kind, opts datastore.ListOptions) (*datastore.List, error) {
+	crd, ok := CRDFor(kind)
+	if !ok {
+		return s.listDerived(ctx, kind, opts)
+	}
+	lopts := listOptions(opts)
+	namespace := ""
+	if crd.Namespaced {
+		namespace = opts.Namespace
+	}
+	var raws []json.RawMessage
+	rv, err := s.listPages(ctx, kind.Kind, crd.Name(), func(ctx context.Context, lo metav1.ListOptions) ([]byte, error) {
+		return s.request("GET", crd, namespace).VersionedParams(&lo, metav1.ParameterCodec).Do(ctx).Raw()
+	}, lopts, func(items []json.RawMessage) error {
+		raws = append(raws, items...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	items, err := decodeAll(kind, raws)
+	if err != nil {
+		return nil, err
+	}
+	return &datastore.List{Kind: kind, ResourceVersion: rv, Items: filterNames(items, opts)}, nil
+}
+
+// listOptions turns a datastore list into Kubernetes list options: an exact name becomes a field
+// selector; a revision is read "not older than".
+func listOptions(opts datastore.ListOptions) metav1.ListOptions {
+	var lo metav1.ListOptions
+	if opts.Name != "" && !opts.Prefix {
+		lo.FieldSelector = fields.OneTermEqualSelector("metadata.name", opts.Name).String()
+	}
+	if opts.Revision != "" {
+		lo.ResourceVersion = opts.Revision
+		lo.ResourceVersionMatch = metav1.ResourceVersionMatchNotOlderThan
+	}
+	return lo
+}
+
+// filterNames applies a name or name-prefix filter (policies read from an annotation may carry a
+// name the server-side selector does not see).
+func filterNames(items []resources.Resource, opts datastore.ListOptions) []resources.Resource {
+	if opts.Name == "" {
+		return items
+	}
+	out := items[:0]
+	for _, it := range items {
+		if it.GetName() == opts.Name || (opts.Prefix && strings.HasPrefix(it.GetName(), opts.Name)) {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// decodeAll converts custom resources, on all cores when there are many.
+func decodeAll(kind *resources.Kind, raws []json.RawMessage) ([]resources.Resource, error) {
+	items := make([]resources.Resource, len(raws))
+	errs := make([]error, len(raws))
+	workers := runtime.GOMAXPROCS(0)
+	if len(raws) < 256 || workers < 2 {
+		workers = 1
+	}
+	chunk := (len(raws) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(raws); lo += chunk {
+		hi := min(lo+chunk, len(raws))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				items[i], errs[i] = fromCR(kind, raws[i])
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return items, nil
+}

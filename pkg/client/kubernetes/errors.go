@@ -1,0 +1,112 @@
+package kubernetes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"syscall"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
+
+	"github.com/calicoctl-go/calicoctl/pkg/client/datastore"
+)
+
+// CRDsNotInstalledError is returned when the API server does not serve the Calico custom
+// resources at all.
+type CRDsNotInstalledError struct {
+	// Resource is the resource asked for, e.g. "ippools.crd.projectcalico.org".
+	Resource string
+}
+
+func (e *CRDsNotInstalledError) Error() string {
+	return "the Calico CRDs are not installed in this cluster: run calicoctl datastore install-crds"
+}
+
+// IsCRDsNotInstalled reports whether err is or wraps a CRDsNotInstalledError.
+func IsCRDsNotInstalled(err error) bool {
+	var e *CRDsNotInstalledError
+	return errors.As(err, &e)
+}
+
+// resourceMissing reports whether a 404 says that the resource type itself is not served (the
+// API server's "404 page not found"), rather than that one object does not exist.
+func resourceMissing(err error) bool {
+	var se apierrors.APIStatus
+	if !errors.As(err, &se) || !apierrors.IsNotFound(err) {
+		return false
+	}
+	d := se.Status().Details
+	return d == nil || d.Name == ""
+}
+
+// translate maps an API server or transport error to the datastore's errors, naming the object
+// id. The API server's own message is kept inside: it names the verb, resource and user of a
+// forbidden request, and the object of a missing one.
+func (s *Store) translate(ctx context.Context, err error, id, crd string) error {
+	if err == nil {
+		return nil
+	}
+	switch {
+	case crd != "" && resourceMissing(err):
+		return &CRDsNotInstalledError{Resource: crd}
+	case apierrors.IsAlreadyExists(err):
+		return &datastore.AlreadyExistsError{ID: id, Err: err}
+	case apierrors.IsNotFound(err):
+		return &datastore.DoesNotExistError{ID: id, Err: err}
+	case apierrors.IsConflict(err):
+		// The object was deleted and created again since it was read: for this client it is
+		// a different object, and the one asked for is gone.
+		if strings.Contains(err.Error(), "UID in precondition") {
+			return &datastore.DoesNotExistError{ID: id, Err: err}
+		}
+		return &datastore.ConflictError{ID: id}
+	case apierrors.IsForbidden(err), apierrors.IsUnauthorized(err):
+		return &datastore.UnauthorizedError{Err: err}
+	}
+	if unreachable(ctx, err) {
+		return &datastore.UnreachableError{Endpoints: s.host, Err: s.unreachableReason(ctx, err)}
+	}
+	return err
+}
+
+// unreachable reports whether err means the API server did not answer: no connection, or no
+// answer within the deadline.
+func unreachable(ctx context.Context, err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return true
+	}
+	if apierrors.IsTimeout(err) || apierrors.IsServerTimeout(err) {
+		return false // the API server answered: it is there, but busy
+	}
+	var nerr net.Error
+	var operr *net.OpError
+	return errors.As(err, &operr) || (errors.As(err, &nerr) && nerr.Timeout()) ||
+		errors.Is(err, syscall.ECONNREFUSED) || utilnet.IsConnectionReset(err) || utilnet.IsProbableEOF(err)
+}
+
+func (s *Store) unreachableReason(ctx context.Context, err error) error {
+	var operr *net.OpError
+	if errors.As(err, &operr) {
+		return fmt.Errorf("%v", operr)
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("no answer within %s", s.timeout)
+	}
+	return err
+}
+
+// transient reports errors after which the API server has not acted on the request and asks to
+// be asked again: too many requests, unavailable, or a server-side timeout.
+func transient(err error) bool {
+	return apierrors.IsTooManyRequests(err) || apierrors.IsServiceUnavailable(err) ||
+		apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err)
+}
+
+// lostAnswer reports errors after which the request may or may not have been applied: the
+// connection broke after it was sent.
+func lostAnswer(err error) bool {
+	return utilnet.IsConnectionReset(err) || utilnet.IsProbableEOF(err) || errors.Is(err, syscall.EPIPE)
+}
