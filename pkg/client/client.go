@@ -19,6 +19,7 @@ import (
 	"github.com/calicoctl-go/calicoctl/pkg/client/config"
 	"github.com/calicoctl-go/calicoctl/pkg/client/datastore"
 	"github.com/calicoctl-go/calicoctl/pkg/client/etcdv3"
+	"github.com/calicoctl-go/calicoctl/pkg/client/kubernetes"
 	"github.com/calicoctl-go/calicoctl/pkg/resources"
 	_ "github.com/calicoctl-go/calicoctl/pkg/resources/kinds"
 	"github.com/calicoctl-go/calicoctl/pkg/resources/validation"
@@ -42,7 +43,8 @@ type Client struct {
 // Backends maps a datastoreType to the constructor of its Store. The kubernetes backend
 // registers itself here.
 var Backends = map[string]func(cfg *config.CalicoAPIConfig, timeout time.Duration) (datastore.Store, error){
-	"etcdv3": newEtcd,
+	"etcdv3":     newEtcd,
+	"kubernetes": kubernetes.Backend,
 }
 
 func newEtcd(cfg *config.CalicoAPIConfig, timeout time.Duration) (datastore.Store, error) {

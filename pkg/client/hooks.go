@@ -15,7 +15,12 @@ import (
 // Checks that need the datastore, per kind. stored is nil for a create and the current object for
 // an update. Offline rules belong in package validation.
 var checks = map[string]func(ctx context.Context, c *Client, obj, stored resources.Resource) error{
-	"IPPool": checkIPPool,
+	"IPPool":                    checkIPPool,
+	"NetworkPolicy":             checkTier,
+	"GlobalNetworkPolicy":       checkTier,
+	"StagedNetworkPolicy":       checkTier,
+	"StagedGlobalNetworkPolicy": checkTier,
+	"Tier":                      checkTierUpdate,
 }
 
 func (c *Client) check(ctx context.Context, kind *resources.Kind, obj, stored resources.Resource) error {
@@ -26,7 +31,15 @@ func (c *Client) check(ctx context.Context, kind *resources.Kind, obj, stored re
 }
 
 // Checks before a delete, per kind.
-var deleteChecks = map[string]func(ctx context.Context, c *Client, kind *resources.Kind, namespace, name string) error{}
+var deleteChecks = map[string]func(ctx context.Context, c *Client, kind *resources.Kind, namespace, name string) error{
+	"NetworkPolicy": func(_ context.Context, _ *Client, kind *resources.Kind, namespace, name string) error {
+		if validation.IsKubernetesNetworkPolicyName(name) {
+			return &datastore.NotSupportedError{Operation: "delete", ID: kind.ID(namespace, name), Reason: "kubernetes network policies must be managed through the kubernetes API"}
+		}
+		return nil
+	},
+	"Tier": checkTierDelete,
+}
 
 func (c *Client) checkDelete(ctx context.Context, kind *resources.Kind, namespace, name string) error {
 	if s := static(kind, name); s != nil {
@@ -79,4 +92,80 @@ func sameCIDR(a, b string) bool {
 		return strings.EqualFold(a, b)
 	}
 	return x.String() == y.String()
+}
+
+// policyTier reads the tier of any policy kind.
+func policyTier(obj resources.Resource) string {
+	switch p := obj.(type) {
+	case *api.NetworkPolicy:
+		return p.Spec.Tier
+	case *api.GlobalNetworkPolicy:
+		return p.Spec.Tier
+	case *api.StagedNetworkPolicy:
+		return p.Spec.Tier
+	case *api.StagedGlobalNetworkPolicy:
+		return p.Spec.Tier
+	}
+	return ""
+}
+
+// checkTier refuses a policy whose tier does not exist. Tiers known to exist are remembered for
+// the life of the client, so a batch of policies reads each tier once.
+func checkTier(ctx context.Context, c *Client, obj, _ resources.Resource) error {
+	tier := policyTier(obj)
+	if tier == "" {
+		return nil
+	}
+	c.tiersMu.Lock()
+	known := c.tiers[tier]
+	c.tiersMu.Unlock()
+	if known {
+		return nil
+	}
+	kind, _ := resources.ByKind("Tier")
+	if _, err := c.store.Get(ctx, kind, "", tier); err != nil {
+		if datastore.IsDoesNotExist(err) {
+			k, _ := resources.KindOf(obj)
+			return validation.FieldError(k.ID(obj.GetNamespace(), obj.GetName()), "spec.tier", tier, fmt.Sprintf("tier %s does not exist: create the Tier first (calicoctl get tiers lists them)", tier))
+		}
+		return err
+	}
+	c.tiersMu.Lock()
+	c.tiers[tier] = true
+	c.tiersMu.Unlock()
+	return nil
+}
+
+// checkTierUpdate remembers a tier that is being written, so policies later in the same batch
+// that use it need not read it.
+func checkTierUpdate(_ context.Context, c *Client, obj, _ resources.Resource) error {
+	c.tiersMu.Lock()
+	c.tiers[obj.GetName()] = true
+	c.tiersMu.Unlock()
+	return nil
+}
+
+var protectedTiers = map[string]bool{"default": true, "kube-admin": true, "kube-baseline": true}
+
+// checkTierDelete refuses to delete the built-in tiers and tiers that still hold policies.
+func checkTierDelete(ctx context.Context, c *Client, kind *resources.Kind, _, name string) error {
+	if protectedTiers[name] {
+		return &datastore.NotSupportedError{Operation: "delete", ID: kind.ID("", name), Reason: "the default, kube-admin and kube-baseline tiers are built in"}
+	}
+	for _, pk := range []string{"GlobalNetworkPolicy", "NetworkPolicy", "StagedGlobalNetworkPolicy", "StagedNetworkPolicy"} {
+		k, _ := resources.ByKind(pk)
+		list, err := c.store.List(ctx, k, datastore.ListOptions{})
+		if err != nil {
+			return err
+		}
+		for _, p := range list.Items {
+			if policyTier(p) == name {
+				return &datastore.NotSupportedError{Operation: "delete", ID: kind.ID("", name), Reason: fmt.Sprintf("the tier still holds %s: delete its policies first", k.ID(p.GetNamespace(), p.GetName()))}
+			}
+		}
+	}
+	c.tiersMu.Lock()
+	delete(c.tiers, name)
+	c.tiersMu.Unlock()
+	return nil
 }

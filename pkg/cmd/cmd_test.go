@@ -154,3 +154,9 @@ func writeFile(t *testing.T, name, content string) string {
 }
 
 const quickstart = "../../testdata/quickstart"
+
+func runAs(t *testing.T, argv0 string, out *bytes.Buffer, args ...string) int {
+	t.Helper()
+	f := &cmd.Factory{IOStreams: cmd.IOStreams{In: strings.NewReader(""), Out: out, ErrOut: out}}
+	return cmd.Run(context.Background(), f, argv0, args)
+}

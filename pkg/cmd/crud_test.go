@@ -322,3 +322,26 @@ func TestReadOnlyAndBuiltInResources(t *testing.T) {
 		}
 	})
 }
+
+func TestPoliciesNeedTheirTier(t *testing.T) {
+	forEachDatastore(t, func(t *testing.T, c cli) {
+		gnp := "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata:\n  name: p1\nspec:\n  tier: security\n  selector: all()\n"
+		tier := "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata:\n  name: security\nspec:\n  order: 100\n"
+		r := c.run("", "create", "-f", writeFile(t, "gnp.yaml", gnp))
+		if r.code != 1 || !strings.Contains(r.stderr, "GlobalNetworkPolicy(p1).spec.tier = 'security' (tier security does not exist") {
+			t.Fatalf("policy without tier: code %d stderr %q", r.code, r.stderr)
+		}
+		// A tier and its policies in one file: the tier is written first.
+		c.ok("create", "-f", writeFile(t, "both.yaml", tier+"---\n"+gnp))
+		r = c.run("", "delete", "tier", "security")
+		if r.code != 1 || !strings.Contains(r.stderr, "the tier still holds GlobalNetworkPolicy(p1)") {
+			t.Fatalf("delete non-empty tier: code %d stderr %q", r.code, r.stderr)
+		}
+		r = c.run("", "delete", "tier", "default")
+		if r.code != 1 || !strings.Contains(r.stderr, "built in") {
+			t.Fatalf("delete default tier: code %d stderr %q", r.code, r.stderr)
+		}
+		c.ok("delete", "gnp", "p1")
+		c.ok("delete", "tier", "security")
+	})
+}

@@ -54,6 +54,10 @@ func Load(path string, recursive bool, stdin io.Reader) ([]resources.Resource, e
 	}
 	info, err := os.Stat(path)
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			pe.Op = "open"
+		}
 		return nil, err
 	}
 	if !info.IsDir() {
@@ -305,7 +309,11 @@ func hint(apiVersion, kind, at string) string {
 	case apiVersion != api.GroupVersion:
 		return fmt.Sprintf(" in %s: apiVersion must be %s", at, api.GroupVersion)
 	default:
-		return fmt.Sprintf(" in %s: run 'calicoctl get --help' for the supported kinds", at)
+		names := make([]string, 0, 24)
+		for _, k := range resources.All() {
+			names = append(names, k.Kind)
+		}
+		return fmt.Sprintf(" in %s: the supported kinds are %s", at, strings.Join(names, ", "))
 	}
 }
 

@@ -193,7 +193,7 @@ func (s *Store) Get(ctx context.Context, kind *resources.Kind, namespace, name s
 
 // rawList is one page of a list response.
 type rawList struct {
-	Metadata metav1.ListMeta  `json:"metadata"`
+	Metadata metav1.ListMeta   `json:"metadata"`
 	Items    []json.RawMessage `json:"items"`
 }
 

@@ -43,8 +43,7 @@ func resourceMissing(err error) bool {
 }
 
 // translate maps an API server or transport error to the datastore's errors, naming the object
-// id. The API server's own message is kept inside: it names the verb, resource and user of a
-// forbidden request, and the object of a missing one.
+// id. A refused request keeps the API server's message: it names the verb, resource and user.
 func (s *Store) translate(ctx context.Context, err error, id, crd string) error {
 	if err == nil {
 		return nil
@@ -52,15 +51,17 @@ func (s *Store) translate(ctx context.Context, err error, id, crd string) error 
 	switch {
 	case crd != "" && resourceMissing(err):
 		return &CRDsNotInstalledError{Resource: crd}
+	// As on etcd, the object's id says it all: the API server's wording ("ippools.crd.projectcalico.org
+	// \"p1\" not found") would only repeat it in Kubernetes terms.
 	case apierrors.IsAlreadyExists(err):
-		return &datastore.AlreadyExistsError{ID: id, Err: err}
+		return &datastore.AlreadyExistsError{ID: id}
 	case apierrors.IsNotFound(err):
-		return &datastore.DoesNotExistError{ID: id, Err: err}
+		return &datastore.DoesNotExistError{ID: id}
 	case apierrors.IsConflict(err):
 		// The object was deleted and created again since it was read: for this client it is
 		// a different object, and the one asked for is gone.
 		if strings.Contains(err.Error(), "UID in precondition") {
-			return &datastore.DoesNotExistError{ID: id, Err: err}
+			return &datastore.DoesNotExistError{ID: id}
 		}
 		return &datastore.ConflictError{ID: id}
 	case apierrors.IsForbidden(err), apierrors.IsUnauthorized(err):
@@ -104,6 +105,9 @@ func transient(err error) bool {
 	return apierrors.IsTooManyRequests(err) || apierrors.IsServiceUnavailable(err) ||
 		apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err)
 }
+
+// refused reports that no connection could be made: the request was never sent.
+func refused(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }
 
 // lostAnswer reports errors after which the request may or may not have been applied: the
 // connection broke after it was sent.

@@ -25,7 +25,6 @@ import (
 
 	"github.com/calicoctl-go/calicoctl/pkg/client/config"
 	"github.com/calicoctl-go/calicoctl/pkg/client/datastore"
-	"github.com/calicoctl-go/calicoctl/pkg/resources"
 )
 
 // Group and Version of the custom resources Calico stores its kinds as.
@@ -171,6 +170,3 @@ func (s *Store) do(ctx context.Context, policy retry, id, crd string, op func(co
 		backoff *= 2
 	}
 }
-
-// kindID names an object of a kind in errors.
-func kindID(kind *resources.Kind, namespace, name string) string { return kind.ID(namespace, name) }

@@ -290,8 +290,12 @@ func init() {
 		Default: policyDefault, Wide: policyWide,
 		SetDefaults: func(o r.Resource) {
 			p := o.(*api.StagedGlobalNetworkPolicy)
-			defaultPolicy(p, &p.Spec.Tier, &p.Spec.Types, len(p.Spec.Ingress) > 0, len(p.Spec.Egress) > 0)
 			defaultStagedAction(&p.Spec.StagedAction)
+			if p.Spec.StagedAction == api.StagedActionDelete {
+				// A staged deletion names the policy and nothing else.
+				return
+			}
+			defaultPolicy(p, &p.Spec.Tier, &p.Spec.Types, len(p.Spec.Ingress) > 0, len(p.Spec.Egress) > 0)
 		},
 	})
 	kind[api.StagedKubernetesNetworkPolicy](r.Kind{
@@ -318,8 +322,12 @@ func init() {
 		Default: policyDefault, Wide: policyWide,
 		SetDefaults: func(o r.Resource) {
 			p := o.(*api.StagedNetworkPolicy)
-			defaultPolicy(p, &p.Spec.Tier, &p.Spec.Types, len(p.Spec.Ingress) > 0, len(p.Spec.Egress) > 0)
 			defaultStagedAction(&p.Spec.StagedAction)
+			if p.Spec.StagedAction == api.StagedActionDelete {
+				// A staged deletion names the policy and nothing else.
+				return
+			}
+			defaultPolicy(p, &p.Spec.Tier, &p.Spec.Types, len(p.Spec.Ingress) > 0, len(p.Spec.Egress) > 0)
 		},
 	})
 	kind[api.Tier](r.Kind{

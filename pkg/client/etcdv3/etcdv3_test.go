@@ -1,0 +1,280 @@
+package etcdv3_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/calicoctl-go/calicoctl/internal/testenv"
+	"github.com/calicoctl-go/calicoctl/pkg/client/datastore"
+	"github.com/calicoctl-go/calicoctl/pkg/client/etcdv3"
+	"github.com/calicoctl-go/calicoctl/pkg/resources"
+	"github.com/calicoctl-go/calicoctl/pkg/resources/api"
+	_ "github.com/calicoctl-go/calicoctl/pkg/resources/kinds"
+)
+
+var endpoint string
+
+func TestMain(m *testing.M) {
+	e, err := testenv.StartEtcd()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	endpoint = e.Endpoint
+	code := m.Run()
+	e.Stop()
+	os.Exit(code)
+}
+
+func newStore(t *testing.T) (*etcdv3.Store, *clientv3.Client) {
+	t.Helper()
+	s, err := etcdv3.New(etcdv3.Config{Endpoints: []string{endpoint}, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	raw := s.Client()
+	if _, err := raw.Delete(context.Background(), "/calico/", clientv3.WithPrefix()); err != nil {
+		t.Fatal(err)
+	}
+	return s, raw
+}
+
+func kind(t *testing.T, name string) *resources.Kind {
+	k, ok := resources.ByKind(name)
+	if !ok {
+		t.Fatalf("kind %s not registered", name)
+	}
+	return k
+}
+
+func pool(name, cidr string) *api.IPPool {
+	p := kindNew("IPPool").(*api.IPPool)
+	p.Name = name
+	p.Spec.CIDR = cidr
+	return p
+}
+
+func kindNew(name string) resources.Resource {
+	k, _ := resources.ByKind(name)
+	return k.NewObject()
+}
+
+// What is stored must be exactly what Calico stores: the key layout, the JSON of the object with
+// its TypeMeta, no resourceVersion, and the revision of the key as resourceVersion on read.
+func TestStoredKeysAndValuesAreCalicos(t *testing.T) {
+	s, raw := newStore(t)
+	ctx := context.Background()
+	p := pool("p1", "10.0.0.0/16")
+	p.UID = "7d1b5a0e-0000-4000-8000-000000000001"
+	created, err := s.Create(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := raw.Get(ctx, "/calico/resources/v3/projectcalico.org/ippools/p1")
+	if err != nil || len(resp.Kvs) != 1 {
+		t.Fatalf("key not found: %v", err)
+	}
+	want := `{"kind":"IPPool","apiVersion":"projectcalico.org/v3","metadata":{"name":"p1","uid":"7d1b5a0e-0000-4000-8000-000000000001"},"spec":{"cidr":"10.0.0.0/16"}}`
+	if string(resp.Kvs[0].Value) != want {
+		t.Errorf("stored value:\n got %s\nwant %s", resp.Kvs[0].Value, want)
+	}
+	if created.GetResourceVersion() != strconv.FormatInt(resp.Kvs[0].ModRevision, 10) {
+		t.Errorf("resourceVersion %s, ModRevision %d", created.GetResourceVersion(), resp.Kvs[0].ModRevision)
+	}
+
+	np := kindNew("NetworkPolicy").(*api.NetworkPolicy)
+	np.Name, np.Namespace = "allow-dns", "ns1"
+	if _, err := s.Create(ctx, np); err != nil {
+		t.Fatal(err)
+	}
+	resp, _ = raw.Get(ctx, "/calico/resources/v3/projectcalico.org/networkpolicies/ns1/allow-dns")
+	if len(resp.Kvs) != 1 {
+		t.Fatal("namespaced key not found")
+	}
+	var stored api.NetworkPolicy
+	json.Unmarshal(resp.Kvs[0].Value, &stored)
+	if stored.Annotations["projectcalico.org/metadata"] != `{"name":"allow-dns"}` {
+		t.Errorf("policy name annotation: %v", stored.Annotations)
+	}
+	got, err := s.Get(ctx, kind(t, "NetworkPolicy"), "ns1", "allow-dns")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.GetAnnotations()) != 0 || got.GetName() != "allow-dns" {
+		t.Errorf("read back: name %q annotations %v", got.GetName(), got.GetAnnotations())
+	}
+}
+
+// Objects Calico wrote are read as Calico reads them, including the legacy default-tier name.
+func TestReadsValuesWrittenByCalico(t *testing.T) {
+	s, raw := newStore(t)
+	ctx := context.Background()
+	raw.Put(ctx, "/calico/resources/v3/projectcalico.org/globalnetworkpolicies/default.old",
+		`{"kind":"GlobalNetworkPolicy","apiVersion":"projectcalico.org/v3","metadata":{"name":"default.old","uid":"u1","creationTimestamp":"2025-01-01T00:00:00Z"},"spec":{"tier":"default","selector":"all()","someFutureField":true}}`)
+	got, err := s.Get(ctx, kind(t, "GlobalNetworkPolicy"), "", "default.old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.GetName() != "old" || got.(*api.GlobalNetworkPolicy).Spec.Selector != "all()" {
+		t.Errorf("legacy policy read as %q %+v", got.GetName(), got.(*api.GlobalNetworkPolicy).Spec)
+	}
+}
+
+func TestConditionalWrites(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	k := kind(t, "IPPool")
+	first, err := s.Create(ctx, pool("p1", "10.0.0.0/16"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv := first.GetResourceVersion()
+
+	_, err = s.Create(ctx, pool("p1", "10.1.0.0/16"))
+	var exists *datastore.AlreadyExistsError
+	if !asAlreadyExists(err, &exists) || exists.Existing.(*api.IPPool).Spec.CIDR != "10.0.0.0/16" {
+		t.Fatalf("second create: %v (existing %+v)", err, exists)
+	}
+	if err.Error() != "resource already exists: IPPool(p1) with error: <nil>" {
+		t.Errorf("message: %q", err)
+	}
+
+	upd := pool("p1", "10.0.0.0/16")
+	upd.Spec.NATOutgoing = true
+	upd.ResourceVersion = rv
+	updated, err := s.Update(ctx, upd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := pool("p1", "10.0.0.0/16")
+	stale.ResourceVersion = rv
+	if _, err := s.Update(ctx, stale); !datastore.IsConflict(err) || err.Error() != "update conflict: IPPool(p1)" {
+		t.Fatalf("stale update: %v", err)
+	}
+	missing := pool("nope", "10.9.0.0/16")
+	missing.ResourceVersion = rv
+	if _, err := s.Update(ctx, missing); !datastore.IsDoesNotExist(err) {
+		t.Fatalf("update of missing: %v", err)
+	}
+	if _, err := s.Delete(ctx, k, "", "p1", rv); !datastore.IsConflict(err) {
+		t.Fatalf("delete with stale rv: %v", err)
+	}
+	deleted, err := s.Delete(ctx, k, "", "p1", updated.GetResourceVersion())
+	if err != nil || !deleted.(*api.IPPool).Spec.NATOutgoing {
+		t.Fatalf("delete: %v %+v", err, deleted)
+	}
+	if _, err := s.Delete(ctx, k, "", "p1", ""); !datastore.IsDoesNotExist(err) || err.Error() != "resource does not exist: IPPool(p1) with error: <nil>" {
+		t.Fatalf("second delete: %v", err)
+	}
+}
+
+func asAlreadyExists(err error, target **datastore.AlreadyExistsError) bool {
+	e, ok := err.(*datastore.AlreadyExistsError)
+	*target = e
+	return ok
+}
+
+// Lists page through the keys at one revision, in key order, and only return objects of the kind
+// (a namespaced list of one namespace must not include another namespace's objects).
+func TestListPagesAtOneRevision(t *testing.T) {
+	s, raw := newStore(t)
+	ctx := context.Background()
+	k := kind(t, "WorkloadEndpoint")
+	const n = 4500 // more than two pages
+	for i := 0; i < n; i++ {
+		ns := "a"
+		if i%3 == 0 {
+			ns = "b"
+		}
+		v := fmt.Sprintf(`{"kind":"WorkloadEndpoint","apiVersion":"projectcalico.org/v3","metadata":{"name":"w%05d","namespace":"%s"},"spec":{"node":"n1"}}`, i, ns)
+		if _, err := raw.Put(ctx, fmt.Sprintf("/calico/resources/v3/projectcalico.org/workloadendpoints/%s/w%05d", ns, i), v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := s.List(ctx, k, datastore.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all.Items) != n {
+		t.Fatalf("listed %d, want %d", len(all.Items), n)
+	}
+	inB, err := s.List(ctx, k, datastore.ListOptions{Namespace: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inB.Items) != n/3 {
+		t.Fatalf("namespace b: %d, want %d", len(inB.Items), n/3)
+	}
+	for i := 1; i < len(inB.Items); i++ {
+		if inB.Items[i-1].GetName() >= inB.Items[i].GetName() || inB.Items[i].GetNamespace() != "b" {
+			t.Fatalf("not in key order or wrong namespace at %d", i)
+		}
+	}
+	rev, _ := strconv.ParseInt(all.ResourceVersion, 10, 64)
+	if rev == 0 {
+		t.Fatal("list has no revision")
+	}
+}
+
+func TestWatchReportsChanges(t *testing.T) {
+	s, _ := newStore(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	k := kind(t, "IPPool")
+	events, err := s.Watch(ctx, k, datastore.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, _ := s.Create(ctx, pool("w1", "10.0.0.0/16"))
+	created.(*api.IPPool).Spec.Disabled = true
+	s.Update(ctx, created)
+	s.Delete(ctx, k, "", "w1", "")
+	var got []datastore.EventType
+	for len(got) < 3 {
+		select {
+		case e := <-events:
+			if e.Err != nil {
+				t.Fatal(e.Err)
+			}
+			if e.Object.GetName() != "w1" {
+				t.Fatalf("event for %s", e.Object.GetName())
+			}
+			got = append(got, e.Type)
+		case <-ctx.Done():
+			t.Fatalf("events so far: %v", got)
+		}
+	}
+	if fmt.Sprint(got) != "[ADDED MODIFIED DELETED]" {
+		t.Fatalf("events: %v", got)
+	}
+}
+
+func TestUnreachableServerFailsWithinTimeout(t *testing.T) {
+	s, err := etcdv3.New(etcdv3.Config{Endpoints: []string{"http://127.0.0.1:1"}, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	start := time.Now()
+	_, err = s.Get(context.Background(), kind(t, "IPPool"), "", "x")
+	var unreachable *datastore.UnreachableError
+	if e, ok := err.(*datastore.UnreachableError); !ok {
+		t.Fatalf("error %T %v, want UnreachableError", err, err)
+	} else {
+		unreachable = e
+	}
+	if time.Since(start) > 20*time.Second {
+		t.Fatalf("gave up after %s", time.Since(start))
+	}
+	if unreachable.Endpoints != "http://127.0.0.1:1" {
+		t.Errorf("endpoints: %q", unreachable.Endpoints)
+	}
+}
