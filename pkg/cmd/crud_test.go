@@ -1,6 +1,7 @@
 package cmd_test
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -343,5 +344,40 @@ func TestPoliciesNeedTheirTier(t *testing.T) {
 		}
 		c.ok("delete", "gnp", "p1")
 		c.ok("delete", "tier", "security")
+	})
+}
+
+func TestVersionMismatchCheck(t *testing.T) {
+	forEachDatastore(t, func(t *testing.T, c cli) {
+		if c.ds.Name != "etcdv3" {
+			t.Skip("sets ClusterInformation through raw etcd")
+		}
+		c.ok("apply", "-f", writeFile(t, "pool.yaml", pool1))
+		key := "/calico/resources/v3/projectcalico.org/clusterinformations/default"
+		for _, tc := range []struct {
+			cluster string
+			code    int
+			stderr  string
+		}{
+			{"v3.32.7", 0, ""},
+			{"3.32.1-5-gabc", 0, ""},
+			{"v3.30.2-5-gabc", 1, "version mismatch.\nClient Version:   v3.32.0\nCluster Version:  3.30.2\nUse --allow-version-mismatch to override\n"},
+		} {
+			v := `{"kind":"ClusterInformation","apiVersion":"projectcalico.org/v3","metadata":{"name":"default"},"spec":{"calicoVersion":"` + tc.cluster + `","clusterType":"k8s,bgp","datastoreReady":true}}`
+			if _, err := etcdRaw.Put(context.Background(), key, v); err != nil {
+				t.Fatal(err)
+			}
+			r := c.run("", "get", "ippools", "-o", "name")
+			if r.code != tc.code || r.stderr != tc.stderr {
+				t.Errorf("cluster %s: code %d stderr %q", tc.cluster, r.code, r.stderr)
+			}
+			if r := c.run("", "get", "ippools", "-o", "name", "--allow-version-mismatch"); r.code != 0 {
+				t.Errorf("cluster %s with --allow-version-mismatch: code %d stderr %q", tc.cluster, r.code, r.stderr)
+			}
+		}
+		out := c.ok("version")
+		if !strings.Contains(out, "Cluster Version:   v3.30.2-5-gabc\nCluster Type:      k8s,bgp\n") {
+			t.Errorf("version output: %q", out)
+		}
 	})
 }

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -57,10 +56,8 @@ func runVersion(f *Factory, opts *VersionOptions) error {
 	}
 	c, err := f.Client(opts.Config, false)
 	if err != nil {
-		var nf interface{ Error() string }
-		if errors.As(err, &nf) {
-			fmt.Fprintln(f.Out, "Unable to detect installed Calico version")
-		}
+		// As in calicoctl: without a usable configuration only the client version is known.
+		fmt.Fprintln(f.Out, "Unable to detect installed Calico version")
 		return nil
 	}
 	defer c.Close()
