@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"go.etcd.io/etcd/client/pkg/v3/transport"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 )
@@ -31,14 +32,25 @@ type Etcd struct {
 	dir      string
 }
 
+// TLSFiles makes an etcd serve clients over TLS.
+type TLSFiles struct {
+	CertFile, KeyFile string
+	// TrustedCAFile, with ClientCertAuth, makes clients present a certificate signed by it.
+	TrustedCAFile  string
+	ClientCertAuth bool
+}
+
 // StartEtcd starts an etcd with its own data directory and ports. The caller must Stop it.
-func StartEtcd() (*Etcd, error) {
+func StartEtcd() (*Etcd, error) { return StartEtcdTLS(nil) }
+
+// StartEtcdTLS starts an etcd serving clients over https when tlsFiles is not nil.
+func StartEtcdTLS(tlsFiles *TLSFiles) (*Etcd, error) {
 	dir, err := os.MkdirTemp("", "calicoctl-etcd-*")
 	if err != nil {
 		return nil, err
 	}
 	for attempt := 0; attempt < 5; attempt++ {
-		e, err := startEtcdIn(dir)
+		e, err := startEtcdIn(dir, tlsFiles)
 		if err == nil {
 			return e, nil
 		}
@@ -50,7 +62,7 @@ func StartEtcd() (*Etcd, error) {
 	return nil, fmt.Errorf("could not start an embedded etcd")
 }
 
-func startEtcdIn(dir string) (*Etcd, error) {
+func startEtcdIn(dir string, tlsFiles *TLSFiles) (*Etcd, error) {
 	clientPort, err := FreePort()
 	if err != nil {
 		return nil, err
@@ -63,7 +75,12 @@ func startEtcdIn(dir string) (*Etcd, error) {
 	cfg.Dir = dir
 	cfg.LogLevel = "error"
 	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
-	clientURL, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", clientPort))
+	scheme := "http"
+	if tlsFiles != nil {
+		scheme = "https"
+		cfg.ClientTLSInfo = transport.TLSInfo{CertFile: tlsFiles.CertFile, KeyFile: tlsFiles.KeyFile, TrustedCAFile: tlsFiles.TrustedCAFile, ClientCertAuth: tlsFiles.ClientCertAuth}
+	}
+	clientURL, _ := url.Parse(fmt.Sprintf("%s://127.0.0.1:%d", scheme, clientPort))
 	peerURL, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", peerPort))
 	cfg.ListenClientUrls = []url.URL{*clientURL}
 	cfg.AdvertiseClientUrls = []url.URL{*clientURL}

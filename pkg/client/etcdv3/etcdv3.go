@@ -60,6 +60,7 @@ type Store struct {
 	cli       *clientv3.Client
 	endpoints string
 	timeout   time.Duration
+	tls       *tls.Config
 }
 
 var _ datastore.Store = (*Store)(nil)
@@ -84,7 +85,7 @@ func New(cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connecting to etcd at %s: %w", strings.Join(cfg.Endpoints, ","), err)
 	}
-	return &Store{cli: cli, endpoints: strings.Join(cfg.Endpoints, ","), timeout: cfg.Timeout}, nil
+	return &Store{cli: cli, endpoints: strings.Join(cfg.Endpoints, ","), timeout: cfg.Timeout, tls: cfg.TLS}, nil
 }
 
 // Client exposes the raw etcd client, for benchmarks and migration tooling.
@@ -257,22 +258,36 @@ func (s *Store) wrap(ctx context.Context, err error) error {
 	return err
 }
 
-// diagnose says why the endpoints do not answer, when a plain TCP connection tells.
+// diagnose says why the endpoints do not answer, when a plain connection (and for https the
+// TLS handshake with the configured certificates) tells.
 func (s *Store) diagnose() string {
 	for _, ep := range strings.Split(s.endpoints, ",") {
 		u, err := url.Parse(ep)
 		if err != nil || u.Host == "" {
 			continue
 		}
-		conn, err := net.DialTimeout("tcp", u.Host, time.Second)
+		dialer := &net.Dialer{Timeout: time.Second}
+		conn, err := dialer.Dial("tcp", u.Host)
 		if err != nil {
 			return ": " + err.Error()
 		}
 		conn.Close()
-		if u.Scheme == "https" {
-			return ": the server accepts connections but the TLS handshake or the etcd protocol fails (check the CA, certificate and key files)"
+		if u.Scheme != "https" {
+			return ": the server accepts connections but does not answer as etcd (is it an etcd v3 server? does it want https?)"
 		}
-		return ": the server accepts connections but does not answer as etcd (is it an etcd v3 server? does it want https?)"
+		cfg := &tls.Config{}
+		if s.tls != nil {
+			cfg = s.tls.Clone()
+		}
+		if cfg.ServerName == "" {
+			cfg.ServerName = u.Hostname()
+		}
+		tc, err := tls.DialWithDialer(dialer, "tcp", u.Host, cfg)
+		if err != nil {
+			return ": TLS handshake with " + u.Host + " failed: " + err.Error()
+		}
+		tc.Close()
+		return ": the TLS handshake succeeds but etcd does not answer (is a client certificate required, or are the username and password right?)"
 	}
 	return ""
 }
