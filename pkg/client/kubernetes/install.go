@@ -67,7 +67,7 @@ func (s *Store) InstallCRDs(ctx context.Context, report func(name string, outcom
 		id := "CustomResourceDefinition(" + name + ")"
 		var outcome CRDOutcome
 		err := s.do(ctx, retryTransient, id, "", func(ctx context.Context) error {
-			current, err := client.Get(ctx, name, metav1.GetOptions{})
+			current, err := s.getCRDNotTerminating(ctx, name)
 			if apierrors.IsNotFound(err) {
 				outcome = CRDCreated
 				_, err = client.Create(ctx, crd.DeepCopy(), metav1.CreateOptions{})
@@ -132,6 +132,27 @@ func (s *Store) waitEstablished(ctx context.Context, name string) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// getCRDNotTerminating reads a CRD; one being deleted is waited for, so that it can be created
+// again once it is gone.
+func (s *Store) getCRDNotTerminating(ctx context.Context, name string) (*unstructured.Unstructured, error) {
+	client := s.dynamic.Resource(crdResource)
+	deadline := time.Now().Add(establishTimeout)
+	for {
+		current, err := client.Get(ctx, name, metav1.GetOptions{})
+		if err != nil || current.GetDeletionTimestamp() == nil {
+			return current, err
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("CRD %s is still being deleted after %s", name, establishTimeout)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
 		}
 	}
 }
