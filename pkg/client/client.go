@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -52,13 +54,42 @@ func newEtcd(cfg *config.CalicoAPIConfig, timeout time.Duration) (datastore.Stor
 	if err != nil {
 		return nil, err
 	}
+	endpoints := cfg.Spec.EtcdEndpointList()
+	if cfg.Spec.EtcdDiscoverySrv != "" {
+		if endpoints, err = discoverEtcd(cfg.Spec.EtcdDiscoverySrv, timeout); err != nil {
+			return nil, err
+		}
+	}
 	return etcdv3.New(etcdv3.Config{
-		Endpoints: cfg.Spec.EtcdEndpointList(),
+		Endpoints: endpoints,
 		Username:  cfg.Spec.EtcdUsername,
 		Password:  cfg.Spec.EtcdPassword,
 		TLS:       tlsCfg,
 		Timeout:   timeout,
 	})
+}
+
+// discoverEtcd finds the etcd client endpoints of a domain from its DNS SRV records, as etcd's
+// own discovery does: _etcd-client-ssl._tcp (https) first, then _etcd-client._tcp (http).
+func discoverEtcd(domain string, timeout time.Duration) ([]string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var lastErr error
+	for _, svc := range []struct{ service, scheme string }{{"etcd-client-ssl", "https"}, {"etcd-client", "http"}} {
+		_, addrs, err := net.DefaultResolver.LookupSRV(ctx, svc.service, "tcp", domain)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		var endpoints []string
+		for _, a := range addrs {
+			endpoints = append(endpoints, fmt.Sprintf("%s://%s", svc.scheme, net.JoinHostPort(strings.TrimSuffix(a.Target, "."), strconv.Itoa(int(a.Port)))))
+		}
+		if len(endpoints) > 0 {
+			return endpoints, nil
+		}
+	}
+	return nil, fmt.Errorf("discovering etcd from the SRV records of %s (etcdDiscoverySrv): no _etcd-client-ssl._tcp or _etcd-client._tcp record found: %v", domain, lastErr)
 }
 
 // New connects to the datastore a configuration names.
@@ -115,6 +146,9 @@ func Prepare(obj resources.Resource) error {
 }
 
 func refuse(kind *resources.Kind, op, name string, readOnly bool) error {
+	if static(kind, name) != nil {
+		return &datastore.NotSupportedError{Operation: op, ID: kind.ID("", name), Reason: "it is built in"}
+	}
 	if !readOnly {
 		return nil
 	}
@@ -254,6 +288,9 @@ func (c *Client) Apply(ctx context.Context, obj resources.Resource) (resources.R
 	if err != nil {
 		return nil, err
 	}
+	if err := refuse(kind, "apply", obj.GetName(), false); err != nil {
+		return nil, err
+	}
 	if kind.ReadOnly.NoCreate && kind.ReadOnly.NoUpdate {
 		return nil, &datastore.NotSupportedError{Operation: "create or apply", ID: kind.Kind, Reason: "resource is readonly"}
 	}
@@ -316,9 +353,17 @@ func (c *Client) List(ctx context.Context, kind *resources.Kind, opts datastore.
 	}
 	if opts.Name == "" || opts.Prefix {
 		for _, s := range statics(kind) {
-			if strings.HasPrefix(s.GetName(), opts.Name) {
-				l.Items = append(l.Items, s)
+			if !strings.HasPrefix(s.GetName(), opts.Name) {
+				continue
 			}
+			// A stored copy (written by an older tool) is shadowed by the built-in object.
+			items := l.Items[:0]
+			for _, item := range l.Items {
+				if item.GetName() != s.GetName() {
+					items = append(items, item)
+				}
+			}
+			l.Items = append(items, s)
 		}
 	}
 	return l, nil

@@ -2,6 +2,9 @@ package client
 
 import (
 	"bytes"
+	"errors"
+	"regexp"
+	"strings"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -58,8 +61,8 @@ func (e *PatchError) Unwrap() error { return e.Err }
 // Patch applies patch to a stored object. Identity and bookkeeping metadata (name, namespace,
 // uid, resourceVersion, creationTimestamp) cannot be changed by a patch.
 func (c *Client) Patch(ctx context.Context, kind *resources.Kind, namespace, name string, patch PatchFunc) (resources.Resource, error) {
-	if kind.ReadOnly.NoUpdate {
-		return nil, &datastore.NotSupportedError{Operation: "patch", ID: kind.Kind, Reason: kind.ReadOnly.Reason}
+	if err := refuse(kind, "patch", name, kind.ReadOnly.NoUpdate); err != nil {
+		return nil, err
 	}
 	return c.Modify(ctx, kind, namespace, name, func(obj resources.Resource) (resources.Resource, error) {
 		original, err := json.Marshal(obj)
@@ -74,7 +77,10 @@ func (c *Client) Patch(ctx context.Context, kind *resources.Kind, namespace, nam
 		dec := json.NewDecoder(bytes.NewReader(patched))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(fresh); err != nil {
-			return nil, &PatchError{Step: "the patched " + kind.ID(namespace, name) + " is not valid", Err: err}
+			return nil, &PatchError{Step: "the patched " + kind.ID(namespace, name) + " is not valid", Err: errors.New(massageJSON(err))}
+		}
+		if fresh.GetName() != obj.GetName() || fresh.GetNamespace() != obj.GetNamespace() {
+			return nil, &PatchError{Step: "patching " + kind.ID(namespace, name), Err: errors.New("a patch cannot change metadata.name or metadata.namespace: create the resource under its new name and delete the old one")}
 		}
 		fresh.GetObjectKind().SetGroupVersionKind(obj.GetObjectKind().GroupVersionKind())
 		fresh.SetName(obj.GetName())
@@ -96,4 +102,14 @@ func deepCopy(kind *resources.Kind, obj resources.Resource) (resources.Resource,
 	}
 	out.SetResourceVersion(obj.GetResourceVersion())
 	return out, nil
+}
+
+var unknownField = regexp.MustCompile(`unknown field "([^"]*)"`)
+
+// massageJSON words decoder errors as calicoctl does.
+func massageJSON(err error) string {
+	if m := unknownField.FindStringSubmatch(err.Error()); m != nil {
+		return "field in document is not recognized or is in the wrong location: " + m[1]
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
 }

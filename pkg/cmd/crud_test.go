@@ -233,9 +233,11 @@ func TestPatchTypes(t *testing.T) {
 			stderr string
 		}{
 			{[]string{"patch", "ippool", "nope", "-p", `{"spec":{}}`}, "hit error: resource does not exist: IPPool(nope) with error: <nil>\n"},
-			{[]string{"patch", "ippool", "pool1", "-p", `{bad`}, "hit error: performing strategic patch: invalid JSON document\n"},
+			{[]string{"patch", "ippool", "pool1", "-p", `{bad`}, "hit error: performing strategic merge patch: invalid JSON document\n"},
 			{[]string{"patch", "ippool", "pool1", "-p", `{"spec":{"cidr":"10.9.0.0/16"}}`}, "hit error: error with field IPPool(pool1).spec.cidr = '10.9.0.0/16' (the CIDR of an IP pool cannot be changed (it is 10.1.0.0/16); create a new pool and disable this one)\n"},
 			{[]string{"patch", "ippool", "pool1", "--type", "yaml", "-p", `{}`}, "hit error: unknown patch type \"yaml\": use strategic, merge or json\n"},
+			{[]string{"patch", "ippool", "pool1", "--type", "merge", "-p", `{"metadata":{"name":"other"}}`}, "hit error: patching IPPool(pool1): a patch cannot change metadata.name or metadata.namespace: create the resource under its new name and delete the old one\n"},
+			{[]string{"patch", "ippool", "pool1", "-p", `{"spec":{"bogus":1}}`}, "hit error: the patched IPPool(pool1) is not valid: field in document is not recognized or is in the wrong location: bogus\n"},
 		} {
 			r := c.run("", tc.args...)
 			if r.code != 1 || r.stderr != tc.stderr {
@@ -295,6 +297,13 @@ spec:
 		if out := c.ok("get", "networkpolicy", "-o", "name"); out != "" {
 			t.Fatalf("get in namespace default should be empty: %q", out)
 		}
+		noNs := writeFile(t, "nons.yaml", strings.Replace(np, "  namespace: ns2\n", "", 1))
+		if out := c.ok("get", "-f", noNs, "-A", "-o", "name"); out != "networkpolicy/p1\n" {
+			t.Fatalf("get -f -A finds the policy in any namespace: %q", out)
+		}
+		if out := c.ok("get", "networkpolicy", "-A", "--export", "-o", "jsonpath={.metadata.resourceVersion}/{.items[0].metadata.namespace}/{.items[0].metadata.uid}"); out != "/ns2/" {
+			t.Fatalf("export of a list keeps namespaces and drops revisions and uids: %q", out)
+		}
 		nsPool := writeFile(t, "pool.yaml", strings.Replace(pool1, "  name: pool1\n", "  name: pool1\n  namespace: x\n", 1))
 		r = c.run("", "create", "-f", nsPool)
 		if r.code != 1 || r.stderr != "namespace should not be specified for a non-namespaced resource. IPPool is not a namespaced resource\n" {
@@ -316,6 +325,11 @@ func TestReadOnlyAndBuiltInResources(t *testing.T) {
 		}
 		if out := c.ok("get", "profile", "projectcalico-default-allow", "-o", "name"); out != "profile/projectcalico-default-allow\n" {
 			t.Errorf("built-in profile: %q", out)
+		}
+		builtin := writeFile(t, "allow.yaml", "apiVersion: projectcalico.org/v3\nkind: Profile\nmetadata:\n  name: projectcalico-default-allow\nspec: {}\n")
+		r = c.run("", "apply", "-f", builtin)
+		if r.code != 1 || r.stderr != "failed to apply 'Profile' resource: [operation apply is not supported on Profile(projectcalico-default-allow): it is built in]\n" {
+			t.Errorf("apply built-in profile: code %d stderr %q", r.code, r.stderr)
 		}
 		r = c.run("", "delete", "profile", "projectcalico-default-allow")
 		if r.code != 1 || !strings.Contains(r.stderr, "operation delete is not supported on Profile(projectcalico-default-allow)") {

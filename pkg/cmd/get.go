@@ -108,7 +108,9 @@ func runGet(f *Factory, opts *GetOptions) error {
 	var results []printer.Result
 	var errs []string
 	for _, t := range targets {
-		if t.name != "" {
+		// A named object of a namespaced kind with no namespace (-f with -A) is looked up in
+		// every namespace.
+		if t.name != "" && !(t.kind.Namespaced && t.namespace == "") {
 			obj, err := c.Get(ctx, t.kind, t.namespace, t.name)
 			if err != nil {
 				if fatal(err) {
@@ -118,14 +120,18 @@ func runGet(f *Factory, opts *GetOptions) error {
 				continue
 			}
 			if opts.Export {
-				export(obj)
+				export(obj, false)
 			}
 			results = append(results, printer.Result{Kind: t.kind, Items: []resources.Resource{obj}})
 			continue
 		}
-		list, err := c.List(ctx, t.kind, datastore.ListOptions{Namespace: t.namespace})
+		list, err := c.List(ctx, t.kind, datastore.ListOptions{Namespace: t.namespace, Name: t.name})
 		if err != nil {
 			return fmt.Errorf("failed to get resources: %w", err)
+		}
+		if t.name != "" && len(list.Items) == 0 {
+			errs = append(errs, (&datastore.DoesNotExistError{ID: t.kind.ID("", t.name)}).Error()+" in any namespace")
+			continue
 		}
 		items := list.Items
 		if sel != nil {
@@ -136,12 +142,16 @@ func runGet(f *Factory, opts *GetOptions) error {
 				}
 			}
 		}
+		rv := list.ResourceVersion
 		if opts.Export {
+			// Objects of a list keep their namespace: blanking it would put them all in one
+			// namespace when the export is applied.
 			for _, obj := range items {
-				export(obj)
+				export(obj, true)
 			}
+			rv = ""
 		}
-		results = append(results, printer.Result{Kind: t.kind, Items: items, List: true, ResourceVersion: list.ResourceVersion})
+		results = append(results, printer.Result{Kind: t.kind, Items: items, List: true, ResourceVersion: rv})
 	}
 	if len(results) > 0 {
 		if err := p.Print(f.Out, results); err != nil {
@@ -192,9 +202,12 @@ func getTargets(f *Factory, opts *GetOptions) ([]target, error) {
 	return targets, nil
 }
 
-// export strips what only makes sense in the cluster the object was read from.
-func export(obj resources.Resource) {
-	obj.SetNamespace("")
+// export strips what only makes sense in the cluster the object was read from. A single object
+// also loses its namespace, so that it can be applied into another with -n.
+func export(obj resources.Resource, keepNamespace bool) {
+	if !keepNamespace {
+		obj.SetNamespace("")
+	}
 	obj.SetUID("")
 	obj.SetResourceVersion("")
 	obj.SetCreationTimestamp(metaTimeZero)

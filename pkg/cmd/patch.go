@@ -56,7 +56,10 @@ operations, e.g. '[{"op":"replace","path":"/spec/disabled","value":true}]'.`,
 // patchFunc returns the function that applies the patch of the given type.
 func patchFunc(kind *resources.Kind, typ, patch string) (client.PatchFunc, error) {
 	if !json.Valid([]byte(patch)) {
-		return nil, errors.New("performing " + typ + " patch: invalid JSON document")
+		names := map[string]string{"strategic": "strategic merge patch", "merge": "merge patch", "json": "json patch"}
+		if n, ok := names[typ]; ok {
+			return nil, errors.New("performing " + n + ": invalid JSON document")
+		}
 	}
 	switch typ {
 	case "strategic":

@@ -48,7 +48,10 @@ http://127.0.0.1:2379 (see 'calicoctl datastore serve').`,
 				return fmt.Errorf("unknown log level: %s, expected one of: %s", logLevel, strings.Join(logLevels, ", "))
 			}
 			if kubeContext != "" {
+				// The CALICO_ form of a variable wins over the bare one: set both so that the
+				// flag wins over the environment.
 				os.Setenv("K8S_CURRENT_CONTEXT", kubeContext)
+				os.Setenv("CALICO_K8S_CURRENT_CONTEXT", kubeContext)
 			}
 			config.SetKubeconfigFlag(kubeconfig)
 			return nil

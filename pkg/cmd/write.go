@@ -98,7 +98,11 @@ func runWrite(f *Factory, verb writeVerb, opts *WriteOptions) error {
 	}
 	if invalid, errs := prepareAll(objs); len(errs) > 0 {
 		// Nothing is written when any document is invalid.
-		return report(f, verb.name, verb.past, invalid, errs)
+		err := report(f, verb.name, verb.past, invalid, errs)
+		if valid := len(objs) - len(invalid); valid > 0 {
+			err = fmt.Errorf("%w; the other %d resource(s) in the input were not %s either: fix the invalid ones and run the command again", err, valid, verb.past)
+		}
+		return err
 	}
 	c, err := f.Client(opts.Config, true)
 	if err != nil {

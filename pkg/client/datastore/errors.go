@@ -69,7 +69,7 @@ type UnreachableError struct {
 }
 
 func (e *UnreachableError) Error() string {
-	return fmt.Sprintf("cannot reach the datastore at %s: %v (check that it is running and that the endpoints, certificates and credentials in your configuration are right)", e.Endpoints, e.Err)
+	return fmt.Sprintf("cannot reach the datastore at %s: %v", e.Endpoints, e.Err)
 }
 
 func (e *UnreachableError) Unwrap() error { return e.Err }

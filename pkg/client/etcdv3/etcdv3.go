@@ -229,15 +229,34 @@ func retryable(err error) bool {
 func (s *Store) do(ctx context.Context, op func(context.Context) error) error {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
+	var mu sync.Mutex
+	var deadReason string
+	watchdog := time.AfterFunc(probeAfter, func() {
+		if reason, dead := s.probe(); dead {
+			mu.Lock()
+			deadReason = reason
+			mu.Unlock()
+			cancel()
+		}
+	})
+	defer watchdog.Stop()
+	result := func(err error) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil && deadReason != "" {
+			return &datastore.UnreachableError{Endpoints: s.endpoints, Err: errors.New(deadReason)}
+		}
+		return s.wrap(ctx, err)
+	}
 	backoff := 50 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		err := op(ctx)
 		if err == nil || !retryable(err) || attempt == 4 {
-			return s.wrap(ctx, err)
+			return result(err)
 		}
 		select {
 		case <-ctx.Done():
-			return s.wrap(ctx, err)
+			return result(err)
 		case <-time.After(backoff):
 		}
 		backoff *= 2
@@ -252,15 +271,21 @@ func (s *Store) wrap(ctx context.Context, err error) error {
 	case rpctypes.ErrPermissionDenied, rpctypes.ErrAuthFailed, rpctypes.ErrInvalidAuthToken, rpctypes.ErrUserEmpty:
 		return &datastore.UnauthorizedError{Err: err}
 	}
+	if status.Code(err) == codes.Unimplemented {
+		return &datastore.UnreachableError{Endpoints: s.endpoints, Err: fmt.Errorf("the server is not an etcd v3 server (%v)", status.Convert(err).Message())}
+	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) || status.Code(err) == codes.DeadlineExceeded || status.Code(err) == codes.Unavailable {
-		return &datastore.UnreachableError{Endpoints: s.endpoints, Err: fmt.Errorf("no answer within %s%s", s.timeout, s.diagnose())}
+		reason, _ := s.probe()
+		return &datastore.UnreachableError{Endpoints: s.endpoints, Err: fmt.Errorf("no answer within %s: %s", s.timeout, reason)}
 	}
 	return err
 }
 
-// diagnose says why the endpoints do not answer, when a plain connection (and for https the
-// TLS handshake with the configured certificates) tells.
-func (s *Store) diagnose() string {
+// probe tries a plain connection to every endpoint (and for https the TLS handshake with the
+// configured certificates). dead is true when no endpoint accepts one; reason says what failed,
+// or what is left to suspect when the connections work.
+func (s *Store) probe() (reason string, dead bool) {
+	var first string
 	for _, ep := range strings.Split(s.endpoints, ",") {
 		u, err := url.Parse(ep)
 		if err != nil || u.Host == "" {
@@ -269,11 +294,14 @@ func (s *Store) diagnose() string {
 		dialer := &net.Dialer{Timeout: time.Second}
 		conn, err := dialer.Dial("tcp", u.Host)
 		if err != nil {
-			return ": " + err.Error()
+			if first == "" {
+				first = err.Error()
+			}
+			continue
 		}
 		conn.Close()
 		if u.Scheme != "https" {
-			return ": the server accepts connections but does not answer as etcd (is it an etcd v3 server? does it want https?)"
+			return "the server accepts connections but does not answer as etcd v3; check the endpoint, and whether it wants https", false
 		}
 		cfg := &tls.Config{}
 		if s.tls != nil {
@@ -284,13 +312,24 @@ func (s *Store) diagnose() string {
 		}
 		tc, err := tls.DialWithDialer(dialer, "tcp", u.Host, cfg)
 		if err != nil {
-			return ": TLS handshake with " + u.Host + " failed: " + err.Error()
+			if first == "" {
+				first = "TLS handshake with " + u.Host + " failed: " + err.Error() + "; check the CA, certificate and key files"
+			}
+			continue
 		}
 		tc.Close()
-		return ": the TLS handshake succeeds but etcd does not answer (is a client certificate required, or are the username and password right?)"
+		return "the TLS handshake succeeds but etcd does not answer; check the client certificate, username and password", false
 	}
-	return ""
+	if first == "" {
+		return "check that etcd is running and that the endpoints in your configuration are right", false
+	}
+	return first, true
 }
+
+// probeAfter is how long a request may go unanswered before the endpoints are probed, so that a
+// refused connection or a failed TLS handshake ends the command at once rather than at the
+// timeout.
+const probeAfter = time.Second
 
 func (s *Store) Create(ctx context.Context, obj resources.Resource) (resources.Resource, error) {
 	kind, err := resources.KindOf(obj)
