@@ -2,12 +2,12 @@ package client
 
 import (
 	"bytes"
-	"errors"
-	"regexp"
-	"strings"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"regexp"
+	"strings"
 
 	"github.com/calicoctl-go/calicoctl/pkg/client/datastore"
 	"github.com/calicoctl-go/calicoctl/pkg/resources"

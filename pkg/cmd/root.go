@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,6 +48,7 @@ http://127.0.0.1:2379 (see 'calicoctl datastore serve').`,
 			if !valid {
 				return fmt.Errorf("unknown log level: %s, expected one of: %s", logLevel, strings.Join(logLevels, ", "))
 			}
+			setLogLevel(f, logLevel)
 			if kubeContext != "" {
 				// The CALICO_ form of a variable wins over the bare one: set both so that the
 				// flag wins over the environment.
@@ -130,4 +132,16 @@ func globalShorthands(args []string) []string {
 		}
 	}
 	return out
+}
+
+// setLogLevel sends this tool's own log lines (datastore requests at debug, retries at info,
+// ...) to stderr from the given level up; at the default, panic, nothing is logged.
+func setLogLevel(f *Factory, level string) {
+	levels := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
+	l, ok := levels[level]
+	if !ok {
+		slog.SetDefault(slog.New(slog.DiscardHandler))
+		return
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(f.ErrOut, &slog.HandlerOptions{Level: l})))
 }

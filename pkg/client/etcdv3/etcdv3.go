@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/url"
 	"runtime"
@@ -226,9 +227,15 @@ func retryable(err error) bool {
 }
 
 // do runs op, retrying transient failures with a short backoff until the deadline.
-func (s *Store) do(ctx context.Context, op func(context.Context) error) error {
+func (s *Store) do(ctx context.Context, what, key string, op func(context.Context) error) (err error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
+	if slog.Default().Enabled(ctx, slog.LevelDebug) {
+		start := time.Now()
+		defer func() {
+			slog.Debug("etcd request", "op", what, "key", key, "took", time.Since(start).Round(time.Microsecond), "err", err)
+		}()
+	}
 	var mu sync.Mutex
 	var deadReason string
 	watchdog := time.AfterFunc(probeAfter, func() {
@@ -254,6 +261,7 @@ func (s *Store) do(ctx context.Context, op func(context.Context) error) error {
 		if err == nil || !retryable(err) || attempt == 4 {
 			return result(err)
 		}
+		slog.Info("retrying an etcd request after a transient error", "op", what, "key", key, "err", err)
 		select {
 		case <-ctx.Done():
 			return result(err)
@@ -342,7 +350,7 @@ func (s *Store) Create(ctx context.Context, obj resources.Resource) (resources.R
 	}
 	key := Key(kind, obj.GetNamespace(), obj.GetName())
 	var resp *clientv3.TxnResponse
-	err = s.do(ctx, func(ctx context.Context) error {
+	err = s.do(ctx, "create", key, func(ctx context.Context) error {
 		var err error
 		resp, err = s.cli.Txn(ctx).
 			If(clientv3.Compare(clientv3.Version(key), "=", 0)).
@@ -387,7 +395,7 @@ func (s *Store) Update(ctx context.Context, obj resources.Resource) (resources.R
 	}
 	key := Key(kind, obj.GetNamespace(), obj.GetName())
 	var resp *clientv3.TxnResponse
-	err = s.do(ctx, func(ctx context.Context) error {
+	err = s.do(ctx, "update", key, func(ctx context.Context) error {
 		var err error
 		resp, err = s.cli.Txn(ctx).
 			If(clientv3.Compare(clientv3.ModRevision(key), "=", rev)).
@@ -424,7 +432,7 @@ func (s *Store) Delete(ctx context.Context, kind *resources.Kind, namespace, nam
 		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(key), "=", rev))
 	}
 	var resp *clientv3.TxnResponse
-	err := s.do(ctx, func(ctx context.Context) error {
+	err := s.do(ctx, "delete", key, func(ctx context.Context) error {
 		var err error
 		resp, err = s.cli.Txn(ctx).If(cmps...).
 			Then(clientv3.OpDelete(key, clientv3.WithPrevKV())).
@@ -450,7 +458,7 @@ func (s *Store) Delete(ctx context.Context, kind *resources.Kind, namespace, nam
 func (s *Store) Get(ctx context.Context, kind *resources.Kind, namespace, name string) (resources.Resource, error) {
 	key := Key(kind, namespace, name)
 	var resp *clientv3.GetResponse
-	err := s.do(ctx, func(ctx context.Context) error {
+	err := s.do(ctx, "get", key, func(ctx context.Context) error {
 		var err error
 		resp, err = s.cli.Get(ctx, key)
 		return err
@@ -481,7 +489,7 @@ func (s *Store) List(ctx context.Context, kind *resources.Kind, opts datastore.L
 	from := prefix
 	for {
 		var resp *clientv3.GetResponse
-		err := s.do(ctx, func(ctx context.Context) error {
+		err := s.do(ctx, "list", from, func(ctx context.Context) error {
 			ops := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(pageSize)}
 			if rev != 0 {
 				ops = append(ops, clientv3.WithRev(rev))
