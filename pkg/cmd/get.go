@@ -37,7 +37,10 @@ func NewCmdGet(f *Factory, runF func(*GetOptions) error) *cobra.Command {
 		Long: `Show the resources of one KIND (all of them, or those NAMEd), or those named in a file.
 Output formats (-o): ps (default), wide, yaml, json, name, jsonpath=TEMPLATE,
 custom-columns=NAME,CIDR,... (the kind's table headings, or HEADING:JSONPATH pairs),
-go-template=TEMPLATE, go-template-file=PATH.`,
+go-template=TEMPLATE, go-template-file=PATH.
+
+Kinds, with the short names they may be given by:
+` + kindHelp(),
 		Example: `  calicoctl get ippools -o wide
   calicoctl get networkpolicy -A
   calicoctl get wep -n tenant-a -l 'app == "frontend"'
@@ -239,4 +242,17 @@ func printContext(ctx context.Context, c *client.Client) *resources.PrintContext
 		})
 		return asn
 	}}
+}
+
+// kindHelp lists every kind and its aliases, for help texts.
+func kindHelp() string {
+	var b strings.Builder
+	for _, k := range resources.All() {
+		ns := ""
+		if k.Namespaced {
+			ns = " (namespaced)"
+		}
+		fmt.Fprintf(&b, "  %-30s %s%s\n", k.Kind, strings.Join(k.Aliases, ", "), ns)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
