@@ -9,7 +9,7 @@ COMMIT    := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS   := -s -w -X github.com/calicoctl-go/calicoctl/pkg/version.Version=$(VERSION) -X github.com/calicoctl-go/calicoctl/pkg/version.GitCommit=$(COMMIT)
 FUZZTIME  ?= 10s
 
-.PHONY: all build run test unit fuzz bench kube-apiserver vet clean
+.PHONY: all build run test unit fuzz bench kube-apiserver vet generate clean
 
 all: build
 
@@ -21,6 +21,11 @@ run: build
 
 kube-apiserver:
 	hack/build-kube-apiserver.sh
+
+# The CRD manifests of the Kubernetes datastore, generated from pkg/resources/api (a test checks
+# that the committed ones are current).
+generate:
+	$(GO) run ./hack/gencrds -out manifests/crds
 
 vet:
 	$(GO) vet ./...
@@ -35,7 +40,7 @@ fuzz:
 
 test: vet unit fuzz
 
-bench: build
+bench: build kube-apiserver
 	$(GO) run ./hack/bench -out docs/performance.md
 
 clean:

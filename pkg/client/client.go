@@ -315,6 +315,18 @@ func (c *Client) Apply(ctx context.Context, obj resources.Resource) (resources.R
 		if !errors.As(err, &exists) && !datastore.IsNotSupported(err) {
 			return nil, err
 		}
+		if datastore.IsNotSupported(err) {
+			// The backend cannot create this kind (a Kubernetes Node, say): update it if it
+			// exists, otherwise the refusal is the answer.
+			createErr := err
+			setMeta(obj, input)
+			obj.SetResourceVersion(rv)
+			out, err := c.update(ctx, kind, obj, nil)
+			if datastore.IsDoesNotExist(err) {
+				return nil, createErr
+			}
+			return out, err
+		}
 		if exists != nil {
 			if r, ok := exists.Existing.(resources.Resource); ok {
 				stored = r

@@ -27,6 +27,12 @@ spec:
 
 func TestQuickstartAppliesAndShowsTables(t *testing.T) {
 	forEachDatastore(t, func(t *testing.T, c cli) {
+		if c.ds.Name == "kubernetes" {
+			// The quickstart writes Nodes, WorkloadEndpoints and a Profile directly, which the
+			// Kubernetes datastore derives from Nodes, Pods and Namespaces instead; kdd_test.go
+			// covers those kinds there.
+			t.Skip("the quickstart is an etcd scenario")
+		}
 		out := c.ok("apply", "-f", quickstart)
 		if out != "Successfully applied 11 resource(s)\n" {
 			t.Fatalf("apply output: %q", out)

@@ -291,8 +291,8 @@ func TestDefaults(t *testing.T) {
 				t.Errorf("got type %q endpoints %q kubeconfig %q, want %q %q %q",
 					s.DatastoreType, s.EtcdEndpoints, s.Kubeconfig, tt.wantType, tt.wantEndpoints, wantKubeconfig)
 			}
-			if s.K8sClientQPS != 50 || s.K8sClientBurst != 100 {
-				t.Errorf("QPS/burst = %v/%v, want 50/100", s.K8sClientQPS, s.K8sClientBurst)
+			if s.K8sClientQPS != 100 || s.K8sClientBurst != 300 {
+				t.Errorf("QPS/burst = %v/%v, want 100/300", s.K8sClientQPS, s.K8sClientBurst)
 			}
 		})
 	}

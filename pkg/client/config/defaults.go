@@ -13,8 +13,8 @@ const (
 	// defaultEtcdEndpoints is used when nothing at all is configured, so that a new user of a
 	// local (for example embedded) etcd needs no config.
 	defaultEtcdEndpoints = "http://127.0.0.1:2379"
-	defaultQPS           = 50
-	defaultBurst         = 100
+	defaultQPS           = 100
+	defaultBurst         = 300
 
 	etcdV2            = "etcdv2"
 	etcdV2Unsupported = "datastoreType etcdv2 is no longer supported, use etcdv3"

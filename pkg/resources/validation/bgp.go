@@ -3,20 +3,19 @@ package validation
 import (
 	"net"
 	"net/netip"
-	"regexp"
 	"strconv"
 
 	"github.com/calicoctl-go/calicoctl/pkg/resources/api"
 )
 
 var (
-	standardCommunity = regexp.MustCompile(`^(\d+):(\d+)$`)
-	largeCommunity    = regexp.MustCompile(`^(\d+):(\d+):(\d+)$`)
-	ipv4PortFormat    = regexp.MustCompile(`^(\d+)\.(\d+)\.(\d+)\.(\d+):(\d+)$`)
-	ipv6PortFormat    = regexp.MustCompile(`^\[[0-9a-fA-F:.]+\]:(\d+)$`)
+	standardCommunity = lazyRE(`^(\d+):(\d+)$`)
+	largeCommunity    = lazyRE(`^(\d+):(\d+):(\d+)$`)
+	ipv4PortFormat    = lazyRE(`^(\d+)\.(\d+)\.(\d+)\.(\d+):(\d+)$`)
+	ipv6PortFormat    = lazyRE(`^\[[0-9a-fA-F:.]+\]:(\d+)$`)
 	// BIRD interface patterns: an interface name that may contain '*'.
-	ignoredInterfaceRegex   = regexp.MustCompile(`^[a-zA-Z0-9_.*-]{1,15}$`)
-	bgpFilterInterfaceRegex = regexp.MustCompile(`^[a-zA-Z0-9_.*-]{1,15}$`)
+	ignoredInterfaceRegex   = lazyRE(`^[a-zA-Z0-9_.*-]{1,15}$`)
+	bgpFilterInterfaceRegex = lazyRE(`^[a-zA-Z0-9_.*-]{1,15}$`)
 )
 
 const communityFormat = "a community is aa:nn with each part at most 65535, or aa:nn:mm with each part at most 4294967295 (e.g. 65001:100)"

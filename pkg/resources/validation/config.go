@@ -11,10 +11,10 @@ import (
 )
 
 var (
-	keyValueItem  = regexp.MustCompile(`^\s*(\w+)=(.*)$`)
-	hostRegex     = regexp.MustCompile(`^[a-zA-Z0-9:._+-]{1,64}$`)
-	htoNameRegex  = regexp.MustCompile(`^[a-zA-Z0-9_ -]+$`)
-	bpfIfaceRegex = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,15}$`)
+	keyValueItem  = lazyRE(`^\s*(\w+)=(.*)$`)
+	hostRegex     = lazyRE(`^[a-zA-Z0-9:._+-]{1,64}$`)
+	htoNameRegex  = lazyRE(`^[a-zA-Z0-9_ -]+$`)
+	bpfIfaceRegex = lazyRE(`^[a-zA-Z0-9_.-]{1,15}$`)
 )
 
 // ClusterInformation checks the cluster information singleton's name.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"regexp"
 	"strings"
 
 	k8svalidation "k8s.io/apimachinery/pkg/util/validation"
@@ -16,13 +15,13 @@ import (
 // Shared building blocks of the per-kind validators: address parsing, selectors, names, enums.
 
 var (
-	nameLabelRegex = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	nameLabelRegex = lazyRE(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 	// Interface names as Linux allows them (at most 15 characters).
-	interfaceRegex = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,15}$`)
+	interfaceRegex = lazyRE(`^[a-zA-Z0-9_.-]{1,15}$`)
 	// A log severity as Calico's components accept it.
-	logSeverityRegex = regexp.MustCompile(`^(?i)(Trace|Debug|Info|Warning|Error|Fatal)?$`)
-	portNameChars    = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,128}$`)
-	containerIDRegex = regexp.MustCompile(`^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$`)
+	logSeverityRegex = lazyRE(`^(?i)(Trace|Debug|Info|Warning|Error|Fatal)?$`)
+	portNameChars    = lazyRE(`^[a-zA-Z0-9_.-]{1,128}$`)
+	containerIDRegex = lazyRE(`^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$`)
 )
 
 const logSeverities = "Trace, Debug, Info, Warning, Error or Fatal"

@@ -2,7 +2,6 @@ package validation
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -22,8 +21,8 @@ const (
 )
 
 var (
-	networkPolicyNameRegex = regexp.MustCompile(`^(` + label + `(\.` + label + `)?|(knp|ossg)\.default\.` + subdomain + `)$`)
-	globalPolicyNameRegex  = regexp.MustCompile(`^(` + label + `\.)?` + label + `$`)
+	networkPolicyNameRegex = lazyRE(`^(` + label + `(\.` + label + `)?|(knp|ossg)\.default\.` + subdomain + `)$`)
+	globalPolicyNameRegex  = lazyRE(`^(` + label + `\.)?` + label + `$`)
 )
 
 // policySpec is what NetworkPolicy, GlobalNetworkPolicy and their staged forms share.
