@@ -115,7 +115,9 @@ func schemaFor(t reflect.Type, inStack map[reflect.Type]bool) *Schema {
 		}
 		inStack[t] = true
 		defer delete(inStack, t)
-		s := &Schema{Type: "object", Properties: map[string]*Schema{}}
+		// Fields this project's types do not know (written by a newer Calico) are kept, not
+		// pruned: installing these CRDs over Calico's own must never lose data.
+		s := &Schema{Type: "object", Properties: map[string]*Schema{}, PreserveUnknown: true}
 		addFields(s, t, inStack)
 		return s
 	}

@@ -26,7 +26,7 @@ func NewCmdDatastore(f *Factory) *cobra.Command {
 		Use:   "datastore",
 		Short: "Run or migrate the Calico datastore",
 	}
-	cmd.AddCommand(newCmdServe(f), newCmdMigrate(f))
+	cmd.AddCommand(newCmdServe(f), newCmdMigrate(f), newCmdInstallCRDs(f, nil))
 	return cmd
 }
 
@@ -160,5 +160,6 @@ func newCmdMigrate(f *Factory) *cobra.Command {
 		addConfigFlag(sub, &configPath)
 		cmd.AddCommand(sub)
 	}
+	cmd.AddCommand(newCmdMigrateExport(f), newCmdMigrateImport(f))
 	return cmd
 }

@@ -79,7 +79,8 @@ type customResource struct {
 // does: name, namespace and resourceVersion map 1:1, the uid is converted, only Calico's own
 // labels and annotations stay on the object, and the rest of the metadata goes, as JSON, into the
 // projectcalico.org/metadata annotation.
-func toCR(kind *resources.Kind, crd CRD, obj resources.Resource) (*customResource, error) {
+// name is the custom resource's name: the v3 name, except for a legacy policy.
+func toCR(kind *resources.Kind, crd CRD, obj resources.Resource, name string) (*customResource, error) {
 	raw, err := json.Marshal(obj)
 	if err != nil {
 		return nil, err
@@ -106,7 +107,7 @@ func toCR(kind *resources.Kind, crd CRD, obj resources.Resource) (*customResourc
 		return nil, err
 	}
 
-	out := metav1.ObjectMeta{Name: m.Name, ResourceVersion: m.ResourceVersion}
+	out := metav1.ObjectMeta{Name: name, ResourceVersion: m.ResourceVersion}
 	if crd.Namespaced {
 		out.Namespace = m.Namespace
 	}
@@ -135,11 +136,11 @@ func toCR(kind *resources.Kind, crd CRD, obj resources.Resource) (*customResourc
 }
 
 // fromCR converts a custom resource read from the API server back to the v3 object, as Calico's
-// ConvertK8sResourceToCalicoResource does.
-func fromCR(kind *resources.Kind, raw []byte) (resources.Resource, error) {
+// ConvertK8sResourceToCalicoResource does, and returns the custom resource's own name.
+func fromCR(kind *resources.Kind, raw []byte) (resources.Resource, string, error) {
 	var c customResource
 	if err := json.Unmarshal(raw, &c); err != nil {
-		return nil, fmt.Errorf("reading a %s from the Kubernetes API: %w", kind.Kind, err)
+		return nil, "", fmt.Errorf("reading a %s from the Kubernetes API: %w", kind.Kind, err)
 	}
 	m := c.Metadata
 	uid := m.UID
@@ -153,11 +154,11 @@ func fromCR(kind *resources.Kind, raw []byte) (resources.Resource, error) {
 	annotations := m.Annotations
 	if stash, ok := m.Annotations[MetadataAnnotation]; ok {
 		if err := json.Unmarshal([]byte(stash), &meta); err != nil {
-			return nil, fmt.Errorf("reading %s: the %s annotation is not valid: %w", kind.ID(m.Namespace, m.Name), MetadataAnnotation, err)
+			return nil, "", fmt.Errorf("reading %s: the %s annotation is not valid: %w", kind.ID(m.Namespace, m.Name), MetadataAnnotation, err)
 		}
 		refs, err := convertOwners(meta.OwnerReferences, APIVersion, api.GroupVersion)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		meta.OwnerReferences = refs
 		annotations = make(map[string]string, len(m.Annotations))
@@ -170,7 +171,7 @@ func fromCR(kind *resources.Kind, raw []byte) (resources.Resource, error) {
 		// Written by something else than Calico (kubectl apply): take the object's metadata.
 		meta = *m.DeepCopy()
 		meta.Name, meta.Labels, meta.Annotations = "", nil, nil
-		meta.ManagedFields, meta.SelfLink = nil, ""
+		meta.ManagedFields, meta.SelfLink, meta.Generation = nil, "", 0
 	}
 	labels := merge(m.Labels, meta.Labels)
 	annotations = merge(annotations, meta.Annotations)
@@ -186,21 +187,20 @@ func fromCR(kind *resources.Kind, raw []byte) (resources.Resource, error) {
 	meta.UID = uid
 	meta.Labels = labels
 	meta.Annotations = annotations
-	meta.Generation = m.Generation
 	if meta.CreationTimestamp.IsZero() {
 		meta.CreationTimestamp = m.CreationTimestamp
 	}
 
 	v3, err := json.Marshal(customResource{APIVersion: api.GroupVersion, Kind: kind.Kind, Metadata: meta, Spec: c.Spec, Status: c.Status})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	obj := kind.NewObject()
 	if err := json.Unmarshal(v3, obj); err != nil {
-		return nil, fmt.Errorf("reading %s from the Kubernetes API: the stored object is not a valid %s: %w", kind.ID(m.Namespace, meta.Name), kind.Kind, err)
+		return nil, "", fmt.Errorf("reading %s from the Kubernetes API: the stored object is not a valid %s: %w", kind.ID(m.Namespace, meta.Name), kind.Kind, err)
 	}
 	obj.GetObjectKind().SetGroupVersionKind(kind.NewObject().GetObjectKind().GroupVersionKind())
-	return obj, nil
+	return obj, m.Name, nil
 }
 
 // merge returns base overlaid with over; nil when both are empty.

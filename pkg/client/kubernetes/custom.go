@@ -26,6 +26,16 @@ func (s *Store) request(verb string, crd CRD, namespace string) *rest.Request {
 	return s.crd.Verb(verb).NamespaceIfScoped(namespace, crd.Namespaced).Resource(crd.Plural)
 }
 
+// doRaw sends a request and returns the response body, or the API server's error (a *StatusError
+// decoded from its Status reply).
+func doRaw(ctx context.Context, req *rest.Request) ([]byte, error) {
+	res := req.Do(ctx)
+	if err := res.Error(); err != nil {
+		return nil, err
+	}
+	return res.Raw()
+}
+
 func (s *Store) Create(ctx context.Context, obj resources.Resource) (resources.Resource, error) {
 	kind, err := resources.KindOf(obj)
 	if err != nil {
@@ -36,7 +46,7 @@ func (s *Store) Create(ctx context.Context, obj resources.Resource) (resources.R
 		return s.createDerived(ctx, kind, obj)
 	}
 	id := kind.ID(obj.GetNamespace(), obj.GetName())
-	cr, err := toCR(kind, crd, obj)
+	cr, err := toCR(kind, crd, obj, obj.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +60,7 @@ func (s *Store) Create(ctx context.Context, obj resources.Resource) (resources.R
 	err = s.do(ctx, retryLostAnswer, id, crd.Name(), func(ctx context.Context) error {
 		attempt++
 		var err error
-		out, err = s.request("POST", crd, obj.GetNamespace()).Body(body).Do(ctx).Raw()
+		out, err = doRaw(ctx, s.request("POST", crd, obj.GetNamespace()).Body(body))
 		if attempt > 1 && apierrors.IsAlreadyExists(err) {
 			// An earlier attempt may have been applied before its answer was lost.
 			if stored, gerr := s.getRaw(ctx, crd, obj.GetNamespace(), obj.GetName()); gerr == nil && sameContent(stored, cr) {
@@ -62,7 +72,7 @@ func (s *Store) Create(ctx context.Context, obj resources.Resource) (resources.R
 	if err != nil {
 		return nil, err
 	}
-	return fromCR(kind, out)
+	return s.decode(kind, crd, out)
 }
 
 // sameContent reports whether a stored custom resource holds what cr would write: the same
@@ -101,7 +111,8 @@ func (s *Store) Update(ctx context.Context, obj resources.Resource) (resources.R
 	if obj.GetResourceVersion() == "" {
 		return nil, fmt.Errorf("error with field Metadata.ResourceVersion = '' (an update needs the resourceVersion of the stored %s)", id)
 	}
-	cr, err := toCR(kind, crd, obj)
+	name := s.crName(crd, obj.GetNamespace(), obj.GetName())
+	cr, err := toCR(kind, crd, obj, name)
 	if err != nil {
 		return nil, err
 	}
@@ -114,9 +125,9 @@ func (s *Store) Update(ctx context.Context, obj resources.Resource) (resources.R
 	err = s.do(ctx, retryLostAnswer, id, crd.Name(), func(ctx context.Context) error {
 		attempt++
 		var err error
-		out, err = s.request("PUT", crd, obj.GetNamespace()).Name(obj.GetName()).Body(body).Do(ctx).Raw()
+		out, err = doRaw(ctx, s.request("PUT", crd, obj.GetNamespace()).Name(name).Body(body))
 		if attempt > 1 && apierrors.IsConflict(err) {
-			if stored, gerr := s.getRaw(ctx, crd, obj.GetNamespace(), obj.GetName()); gerr == nil && sameContent(stored, cr) {
+			if stored, gerr := s.getRaw(ctx, crd, obj.GetNamespace(), name); gerr == nil && sameContent(stored, cr) {
 				out, err = stored, nil // our own earlier attempt was applied
 			}
 		}
@@ -125,45 +136,82 @@ func (s *Store) Update(ctx context.Context, obj resources.Resource) (resources.R
 	if err != nil {
 		return nil, err
 	}
-	return fromCR(kind, out)
+	return s.decode(kind, crd, out)
 }
 
+// Delete removes a custom resource and returns it as it was. The API server answers a delete of a
+// custom resource with a Status, not the object, so the object is read first and deleted on
+// the condition that it is still that object (its uid and resourceVersion).
 func (s *Store) Delete(ctx context.Context, kind *resources.Kind, namespace, name, resourceVersion string) (resources.Resource, error) {
 	crd, ok := CRDFor(kind)
 	if !ok {
 		return nil, s.deleteDerived(kind, namespace, name)
 	}
 	id := kind.ID(namespace, name)
-	opts := metav1.DeleteOptions{}
-	if resourceVersion != "" {
-		opts.Preconditions = &metav1.Preconditions{ResourceVersion: &resourceVersion}
+	for attempt := 1; ; attempt++ {
+		current, err := s.Get(ctx, kind, namespace, name)
+		if err != nil {
+			return nil, err
+		}
+		if resourceVersion != "" && current.GetResourceVersion() != resourceVersion {
+			return nil, &datastore.ConflictError{ID: id}
+		}
+		rv := current.GetResourceVersion()
+		pre := &metav1.Preconditions{ResourceVersion: &rv}
+		if uid, err := ConvertUID(current.GetUID()); err == nil {
+			pre.UID = &uid
+		}
+		body, err := json.Marshal(metav1.DeleteOptions{Preconditions: pre})
+		if err != nil {
+			return nil, err
+		}
+		crName := s.crName(crd, namespace, name)
+		err = s.do(ctx, retryTransient, id, crd.Name(), func(ctx context.Context) error {
+			_, err := doRaw(ctx, s.request("DELETE", crd, namespace).Name(crName).Body(body))
+			return err
+		})
+		// Without a resourceVersion of its own, a delete that lost a race with an update
+		// deletes the newer object.
+		if datastore.IsConflict(err) && resourceVersion == "" && attempt < maxAttempts {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		s.aliases.Delete(aliasKey(crd, namespace, name))
+		return current, nil
 	}
-	body, err := json.Marshal(opts)
-	if err != nil {
-		return nil, err
-	}
-	var out []byte
-	err = s.do(ctx, retryTransient, id, crd.Name(), func(ctx context.Context) error {
-		var err error
-		out, err = s.request("DELETE", crd, namespace).Name(name).Body(body).Do(ctx).Raw()
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	var head struct{ Kind string }
-	if json.Unmarshal(out, &head) == nil && head.Kind == "Status" {
-		// Deletion is pending (finalizers): there is no object to return.
-		obj := kind.NewObject()
-		obj.SetNamespace(namespace)
-		obj.SetName(name)
-		return obj, nil
-	}
-	return fromCR(kind, out)
 }
 
 func (s *Store) getRaw(ctx context.Context, crd CRD, namespace, name string) ([]byte, error) {
-	return s.request("GET", crd, namespace).Name(name).Do(ctx).Raw()
+	return doRaw(ctx, s.request("GET", crd, namespace).Name(name))
+}
+
+// aliasKey identifies a v3 object whose custom resource has another name (a policy written by
+// Calico up to 3.28 as default.<name>).
+func aliasKey(crd CRD, namespace, name string) string {
+	return crd.Plural + "/" + namespace + "/" + name
+}
+
+// crName is the name of the custom resource holding the v3 object namespace/name.
+func (s *Store) crName(crd CRD, namespace, name string) string {
+	if n, ok := s.aliases.Load(aliasKey(crd, namespace, name)); ok {
+		return n.(string)
+	}
+	return name
+}
+
+// decode converts a custom resource, remembering its name when it differs from the v3 name so
+// that later writes address it.
+func (s *Store) decode(kind *resources.Kind, crd CRD, raw []byte) (resources.Resource, error) {
+	obj, stored, err := fromCR(kind, raw)
+	if err != nil {
+		return nil, err
+	}
+	if stored != obj.GetName() {
+		s.aliases.Store(aliasKey(crd, obj.GetNamespace(), obj.GetName()), stored)
+	}
+	return obj, nil
 }
 
 func (s *Store) Get(ctx context.Context, kind *resources.Kind, namespace, name string) (resources.Resource, error) {
@@ -175,20 +223,37 @@ func (s *Store) Get(ctx context.Context, kind *resources.Kind, namespace, name s
 	if name == "" {
 		return nil, &datastore.DoesNotExistError{ID: id}
 	}
-	var out []byte
-	err := s.do(ctx, retryLostAnswer, id, crd.Name(), func(ctx context.Context) error {
-		var err error
-		out, err = s.getRaw(ctx, crd, namespace, name)
-		return err
-	})
+	candidates := []string{s.crName(crd, namespace, name)}
+	if isPolicy(kind.Kind) && !strings.HasPrefix(name, "default.") {
+		candidates = append(candidates, "default."+name) // Calico <= 3.28's name for it
+	}
+	var err error
+	for _, crName := range candidates {
+		var out []byte
+		err = s.do(ctx, retryLostAnswer, id, crd.Name(), func(ctx context.Context) error {
+			var err error
+			out, err = s.getRaw(ctx, crd, namespace, crName)
+			return err
+		})
+		if err == nil {
+			obj, err := s.decode(kind, crd, out)
+			if err == nil && obj.GetName() != name {
+				continue // default.<name> of another tier, or renamed
+			}
+			return obj, err
+		}
+		if !datastore.IsDoesNotExist(err) {
+			break
+		}
+	}
 	if IsCRDsNotInstalled(err) {
 		// Nothing of this kind exists; say why.
 		return nil, &datastore.DoesNotExistError{ID: id, Err: err}
 	}
-	if err != nil {
-		return nil, err
+	if err == nil {
+		err = &datastore.DoesNotExistError{ID: id}
 	}
-	return fromCR(kind, out)
+	return nil, err
 }
 
 // rawList is one page of a list response.
@@ -240,13 +305,17 @@ func (s *Store) List(ctx context.Context, kind *resources.Kind, opts datastore.L
 		return s.listDerived(ctx, kind, opts)
 	}
 	lopts := listOptions(opts)
+	if isPolicy(kind.Kind) {
+		// A policy's v3 name may be in its metadata annotation rather than the object's name.
+		lopts.FieldSelector = ""
+	}
 	namespace := ""
 	if crd.Namespaced {
 		namespace = opts.Namespace
 	}
 	var raws []json.RawMessage
 	rv, err := s.listPages(ctx, kind.Kind, crd.Name(), func(ctx context.Context, lo metav1.ListOptions) ([]byte, error) {
-		return s.request("GET", crd, namespace).VersionedParams(&lo, metav1.ParameterCodec).Do(ctx).Raw()
+		return doRaw(ctx, s.request("GET", crd, namespace).VersionedParams(&lo, metav1.ParameterCodec))
 	}, lopts, func(items []json.RawMessage) error {
 		raws = append(raws, items...)
 		return nil
@@ -254,7 +323,7 @@ func (s *Store) List(ctx context.Context, kind *resources.Kind, opts datastore.L
 	if err != nil {
 		return nil, err
 	}
-	items, err := decodeAll(kind, raws)
+	items, err := s.decodeAll(kind, crd, raws)
 	if err != nil {
 		return nil, err
 	}
@@ -291,7 +360,7 @@ func filterNames(items []resources.Resource, opts datastore.ListOptions) []resou
 }
 
 // decodeAll converts custom resources, on all cores when there are many.
-func decodeAll(kind *resources.Kind, raws []json.RawMessage) ([]resources.Resource, error) {
+func (s *Store) decodeAll(kind *resources.Kind, crd CRD, raws []json.RawMessage) ([]resources.Resource, error) {
 	items := make([]resources.Resource, len(raws))
 	errs := make([]error, len(raws))
 	workers := runtime.GOMAXPROCS(0)
@@ -306,7 +375,7 @@ func decodeAll(kind *resources.Kind, raws []json.RawMessage) ([]resources.Resour
 		go func() {
 			defer wg.Done()
 			for i := lo; i < hi; i++ {
-				items[i], errs[i] = fromCR(kind, raws[i])
+				items[i], errs[i] = s.decode(kind, crd, raws[i])
 			}
 		}()
 	}

@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
 
 	"github.com/calicoctl-go/calicoctl/pkg/client/datastore"
@@ -31,6 +32,16 @@ func IsCRDsNotInstalled(err error) bool {
 	return errors.As(err, &e)
 }
 
+// notFoundKind is the resource a NotFound error is about ("namespaces" when the namespace of an
+// object is missing).
+func notFoundKind(err error) string {
+	var se apierrors.APIStatus
+	if errors.As(err, &se) && se.Status().Details != nil {
+		return se.Status().Details.Kind
+	}
+	return ""
+}
+
 // resourceMissing reports whether a 404 says that the resource type itself is not served (the
 // API server's "404 page not found"), rather than that one object does not exist.
 func resourceMissing(err error) bool {
@@ -39,7 +50,17 @@ func resourceMissing(err error) bool {
 		return false
 	}
 	d := se.Status().Details
-	return d == nil || d.Name == ""
+	if d == nil || d.Name == "" {
+		return true
+	}
+	// The API server's own NotFound names the object; client-go makes this one up from a
+	// plain "404 page not found".
+	for _, c := range d.Causes {
+		if c.Type == metav1.CauseTypeUnexpectedServerResponse {
+			return true
+		}
+	}
+	return false
 }
 
 // translate maps an API server or transport error to the datastore's errors, naming the object
@@ -53,6 +74,12 @@ func (s *Store) translate(ctx context.Context, err error, id, crd string) error 
 		return &CRDsNotInstalledError{Resource: crd}
 	// As on etcd, the object's id says it all: the API server's wording ("ippools.crd.projectcalico.org
 	// \"p1\" not found") would only repeat it in Kubernetes terms.
+	case crd != "" && apierrors.IsNotFound(err) && notFoundKind(err) == "namespaces":
+		ns := "the namespace"
+		if se, ok := err.(apierrors.APIStatus); ok && se.Status().Details != nil {
+			ns = "namespace " + se.Status().Details.Name
+		}
+		return fmt.Errorf("%s does not exist in the Kubernetes cluster, so %s cannot be stored in it: create the namespace first (kubectl create namespace)", ns, id)
 	case apierrors.IsAlreadyExists(err):
 		return &datastore.AlreadyExistsError{ID: id}
 	case apierrors.IsNotFound(err):

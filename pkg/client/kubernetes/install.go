@@ -98,7 +98,31 @@ func (s *Store) InstallCRDs(ctx context.Context, report func(name string, outcom
 			report(name, outcome)
 		}
 	}
-	return nil
+	return s.waitServed(ctx, crds)
+}
+
+// waitServed lists each new resource once, all at the same time: the API server answers the
+// first list of a resource only when its cache of that resource is ready (about a second), and
+// an operator's first command should not pay that, one resource after the other.
+func (s *Store) waitServed(ctx context.Context, crds []*unstructured.Unstructured) error {
+	errs := make(chan error, len(crds))
+	for _, crd := range crds {
+		go func() {
+			plural, _, _ := unstructured.NestedString(crd.Object, "spec", "names", "plural")
+			gvr := schema.GroupVersionResource{Group: Group, Version: Version, Resource: plural}
+			errs <- s.do(ctx, retryLostAnswer, "CustomResourceDefinition("+crd.GetName()+")", "", func(ctx context.Context) error {
+				_, err := s.dynamic.Resource(gvr).List(ctx, metav1.ListOptions{Limit: 1})
+				return err
+			})
+		}()
+	}
+	var first error
+	for range crds {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // waitEstablished polls a CRD until its Established condition is True.

@@ -15,12 +15,11 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
-	kclient "k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 
 	"github.com/calicoctl-go/calicoctl/pkg/client/config"
@@ -38,11 +37,13 @@ const (
 type Store struct {
 	restConfig *rest.Config
 	crd        *rest.RESTClient // crd.projectcalico.org/v1
-	core       kclient.Interface
+	core       *coreClient      // core/v1: Nodes, Pods, Namespaces, ServiceAccounts
 	dynamic    dynamic.Interface
 	host       string
 	timeout    time.Duration
 	usePodCIDR bool
+	// aliases maps the v3 objects whose custom resource has another name to that name.
+	aliases sync.Map
 }
 
 var _ datastore.Store = (*Store)(nil)
@@ -87,12 +88,12 @@ func NewFromREST(rc *rest.Config, timeout time.Duration) (*Store, error) {
 	crdConfig.APIPath = "/apis"
 	crdConfig.ContentType = "application/json"
 	crdConfig.AcceptContentTypes = "application/json"
-	crdConfig.NegotiatedSerializer = scheme.Codecs.WithoutConversion()
+	crdConfig.NegotiatedSerializer = coreCodecs()
 	crd, err := rest.RESTClientFor(crdConfig)
 	if err != nil {
 		return nil, fmt.Errorf("Kubernetes client for %s: %w", APIVersion, err)
 	}
-	core, err := kclient.NewForConfig(rc)
+	core, err := newCoreClient(rc)
 	if err != nil {
 		return nil, fmt.Errorf("Kubernetes client: %w", err)
 	}
@@ -119,9 +120,6 @@ func (s *Store) Close() error {
 
 // RESTConfig returns the client-go configuration the store uses.
 func (s *Store) RESTConfig() *rest.Config { return rest.CopyConfig(s.restConfig) }
-
-// Core returns the clientset for core Kubernetes objects, for tools and tests.
-func (s *Store) Core() kclient.Interface { return s.core }
 
 // Host is the API server the store talks to.
 func (s *Store) Host() string { return s.host }

@@ -38,9 +38,8 @@ const (
 func (s *Store) getNode(ctx context.Context, kind *resources.Kind, name string) (resources.Resource, error) {
 	var node *corev1.Node
 	err := s.do(ctx, retryLostAnswer, kind.ID("", name), "", func(ctx context.Context) error {
-		var err error
-		node, err = s.core.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
-		return err
+		node = &corev1.Node{}
+		return s.core.get(ctx, "nodes", "", name, node)
 	})
 	if err != nil {
 		return nil, err
@@ -51,8 +50,8 @@ func (s *Store) getNode(ctx context.Context, kind *resources.Kind, name string) 
 func (s *Store) listNodes(ctx context.Context, kind *resources.Kind, opts datastore.ListOptions) (*datastore.List, error) {
 	l := &datastore.List{Kind: kind}
 	rv, err := pageTyped(ctx, s, kind.Kind, listOptions(opts), func(ctx context.Context, lo metav1.ListOptions) (metav1.ListMeta, error) {
-		nodes, err := s.core.CoreV1().Nodes().List(ctx, lo)
-		if err != nil {
+		nodes := &corev1.NodeList{}
+		if err := s.core.list(ctx, "nodes", "", lo, nodes); err != nil {
 			return metav1.ListMeta{}, err
 		}
 		for i := range nodes.Items {
@@ -232,16 +231,16 @@ func (s *Store) updateNode(ctx context.Context, kind *resources.Kind, obj resour
 	id := kind.ID("", n.Name)
 	var out *corev1.Node
 	err := s.do(ctx, retryTransient, id, "", func(ctx context.Context) error {
-		current, err := s.core.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
-		if err != nil {
+		current := &corev1.Node{}
+		if err := s.core.get(ctx, "nodes", "", n.Name, current); err != nil {
 			return err
 		}
 		if n.ResourceVersion != "" {
 			current.ResourceVersion = n.ResourceVersion
 		}
 		mergeIntoNode(n, current)
-		out, err = s.core.CoreV1().Nodes().UpdateStatus(ctx, current, metav1.UpdateOptions{})
-		return err
+		out = &corev1.Node{}
+		return s.core.updateNodeStatus(ctx, current, out)
 	})
 	if err != nil {
 		return nil, err

@@ -27,9 +27,8 @@ func (s *Store) getProfile(ctx context.Context, kind *resources.Kind, name strin
 	case strings.HasPrefix(name, NamespaceProfilePrefix):
 		var ns *corev1.Namespace
 		err := s.do(ctx, retryLostAnswer, id, "", func(ctx context.Context) error {
-			var err error
-			ns, err = s.core.CoreV1().Namespaces().Get(ctx, strings.TrimPrefix(name, NamespaceProfilePrefix), metav1.GetOptions{})
-			return err
+			ns = &corev1.Namespace{}
+			return s.core.get(ctx, "namespaces", "", strings.TrimPrefix(name, NamespaceProfilePrefix), ns)
 		})
 		if err != nil {
 			return nil, err
@@ -42,9 +41,8 @@ func (s *Store) getProfile(ctx context.Context, kind *resources.Kind, name strin
 		}
 		var sa *corev1.ServiceAccount
 		err := s.do(ctx, retryLostAnswer, id, "", func(ctx context.Context) error {
-			var err error
-			sa, err = s.core.CoreV1().ServiceAccounts(parts[1]).Get(ctx, parts[2], metav1.GetOptions{})
-			return err
+			sa = &corev1.ServiceAccount{}
+			return s.core.get(ctx, "serviceaccounts", parts[1], parts[2], sa)
 		})
 		if err != nil {
 			return nil, err
@@ -67,8 +65,8 @@ func (s *Store) listProfiles(ctx context.Context, kind *resources.Kind, opts dat
 		return l, nil
 	}
 	nsRV, err := pageTyped(ctx, s, kind.Kind, metav1.ListOptions{}, func(ctx context.Context, lo metav1.ListOptions) (metav1.ListMeta, error) {
-		list, err := s.core.CoreV1().Namespaces().List(ctx, lo)
-		if err != nil {
+		list := &corev1.NamespaceList{}
+		if err := s.core.list(ctx, "namespaces", "", lo, list); err != nil {
 			return metav1.ListMeta{}, err
 		}
 		for i := range list.Items {
@@ -80,8 +78,8 @@ func (s *Store) listProfiles(ctx context.Context, kind *resources.Kind, opts dat
 		return nil, err
 	}
 	saRV, err := pageTyped(ctx, s, kind.Kind, metav1.ListOptions{}, func(ctx context.Context, lo metav1.ListOptions) (metav1.ListMeta, error) {
-		list, err := s.core.CoreV1().ServiceAccounts("").List(ctx, lo)
-		if err != nil {
+		list := &corev1.ServiceAccountList{}
+		if err := s.core.list(ctx, "serviceaccounts", "", lo, list); err != nil {
 			return metav1.ListMeta{}, err
 		}
 		for i := range list.Items {

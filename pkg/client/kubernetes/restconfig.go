@@ -77,10 +77,6 @@ func RESTConfig(spec *config.KubeConfig, timeout time.Duration) (*rest.Config, e
 	if err != nil {
 		return nil, err
 	}
-	if spec.K8sInsecureSkipTLSVerify && spec.KubeconfigInline == "" {
-		// A CA from the kubeconfig and insecure-skip-verify cannot be combined.
-		cfg.TLSClientConfig.CAFile, cfg.TLSClientConfig.CAData = "", nil
-	}
 	qps, burst := spec.K8sClientQPS, spec.K8sClientBurst
 	if qps <= 0 {
 		qps = DefaultQPS

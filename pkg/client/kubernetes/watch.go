@@ -48,7 +48,7 @@ func (s *Store) Watch(ctx context.Context, kind *resources.Kind, opts datastore.
 			}
 			return nodeToCalico(&n, s.usePodCIDR), nil
 		}
-		stream, err = s.core.CoreV1().RESTClient().Get().Resource("nodes").VersionedParams(&lo, metav1.ParameterCodec).Stream(ctx)
+		stream, err = s.core.rest.Get().Resource("nodes").VersionedParams(&lo, metav1.ParameterCodec).Stream(ctx)
 	case "WorkloadEndpoint":
 		convert = func(raw []byte) (resources.Resource, error) {
 			var p corev1.Pod
@@ -60,12 +60,12 @@ func (s *Store) Watch(ctx context.Context, kind *resources.Kind, opts datastore.
 			}
 			return nil, nil
 		}
-		stream, err = s.core.CoreV1().RESTClient().Get().Namespace(opts.Namespace).Resource("pods").VersionedParams(&lo, metav1.ParameterCodec).Stream(ctx)
+		stream, err = s.core.rest.Get().Namespace(opts.Namespace).Resource("pods").VersionedParams(&lo, metav1.ParameterCodec).Stream(ctx)
 	case "Profile":
 		return nil, &datastore.NotSupportedError{Operation: "watch", ID: kind.Kind, Reason: readOnlyReason[kind.Kind]}
 	default:
 		crd, _ := CRDFor(kind)
-		convert = func(raw []byte) (resources.Resource, error) { return fromCR(kind, raw) }
+		convert = func(raw []byte) (resources.Resource, error) { return s.decode(kind, crd, raw) }
 		ns := ""
 		if crd.Namespaced {
 			ns = opts.Namespace
@@ -139,14 +139,14 @@ func (s *Store) revisionNow(ctx context.Context, kind *resources.Kind, namespace
 	err := s.do(ctx, retryLostAnswer, kind.Kind, "", func(ctx context.Context) error {
 		switch kind.Kind {
 		case "Node":
-			l, err := s.core.CoreV1().Nodes().List(ctx, one)
-			if err != nil {
+			l := &corev1.NodeList{}
+			if err := s.core.list(ctx, "nodes", "", one, l); err != nil {
 				return err
 			}
 			rv = l.ResourceVersion
 		case "WorkloadEndpoint":
-			l, err := s.core.CoreV1().Pods(namespace).List(ctx, one)
-			if err != nil {
+			l := &corev1.PodList{}
+			if err := s.core.list(ctx, "pods", namespace, one, l); err != nil {
 				return err
 			}
 			rv = l.ResourceVersion
@@ -155,7 +155,7 @@ func (s *Store) revisionNow(ctx context.Context, kind *resources.Kind, namespace
 			if !crd.Namespaced {
 				namespace = ""
 			}
-			out, err := s.request("GET", crd, namespace).VersionedParams(&one, metav1.ParameterCodec).Do(ctx).Raw()
+			out, err := doRaw(ctx, s.request("GET", crd, namespace).VersionedParams(&one, metav1.ParameterCodec))
 			if err != nil {
 				if resourceMissing(err) {
 					return &CRDsNotInstalledError{Resource: crd.Name()}

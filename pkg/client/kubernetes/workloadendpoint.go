@@ -71,9 +71,8 @@ func (s *Store) getWorkloadEndpoint(ctx context.Context, kind *resources.Kind, n
 	}
 	var pod *corev1.Pod
 	err := s.do(ctx, retryLostAnswer, id, "", func(ctx context.Context) error {
-		var err error
-		pod, err = s.core.CoreV1().Pods(namespace).Get(ctx, podName, metav1.GetOptions{})
-		return err
+		pod = &corev1.Pod{}
+		return s.core.get(ctx, "pods", namespace, podName, pod)
 	})
 	if err != nil {
 		return nil, err
@@ -98,8 +97,8 @@ func (s *Store) listWorkloadEndpoints(ctx context.Context, kind *resources.Kind,
 		}
 	}
 	rv, err := pageTyped(ctx, s, kind.Kind, lo, func(ctx context.Context, lo metav1.ListOptions) (metav1.ListMeta, error) {
-		pods, err := s.core.CoreV1().Pods(opts.Namespace).List(ctx, lo)
-		if err != nil {
+		pods := &corev1.PodList{}
+		if err := s.core.list(ctx, "pods", opts.Namespace, lo, pods); err != nil {
 			return metav1.ListMeta{}, err
 		}
 		for i := range pods.Items {
