@@ -3,19 +3,15 @@ package cmd
 import (
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"os"
-	"os/signal"
+	"os/exec"
 	"path/filepath"
-	"strconv"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
-	"go.etcd.io/etcd/server/v3/embed"
-	"go.uber.org/zap"
 
+	"github.com/calicoctl-go/calicoctl/internal/etcdpayload"
 	"github.com/calicoctl-go/calicoctl/pkg/resources"
 	"github.com/calicoctl-go/calicoctl/pkg/resources/api"
 )
@@ -34,7 +30,6 @@ func NewCmdDatastore(f *Factory) *cobra.Command {
 type ServeOptions struct {
 	DataDir string
 	Listen  string
-	Ready   func(endpoint string) // tests learn the endpoint here
 }
 
 func newCmdServe(f *Factory) *cobra.Command {
@@ -65,54 +60,24 @@ func defaultDataDir() string {
 }
 
 func runServe(f *Factory, opts *ServeOptions) error {
-	host, port, err := net.SplitHostPort(opts.Listen)
-	if err != nil {
-		return fmt.Errorf("invalid --listen %q: write it as address:port, e.g. 127.0.0.1:2379", opts.Listen)
-	}
-	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
-		return fmt.Errorf("creating the data directory: %w", err)
-	}
-	// The peer port only serves this one-member cluster; any free port on loopback will do.
-	pl, err := net.Listen("tcp", "127.0.0.1:0")
+	program, err := etcdpayload.Path()
 	if err != nil {
 		return err
 	}
-	peerPort := pl.Addr().(*net.TCPAddr).Port
-	pl.Close()
-
-	cfg := embed.NewConfig()
-	cfg.Name = "calicoctl"
-	cfg.Dir = opts.DataDir
-	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
-	clientURL := url.URL{Scheme: "http", Host: net.JoinHostPort(host, port)}
-	peerURL := url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(peerPort)}
-	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{clientURL}, []url.URL{clientURL}
-	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{peerURL}, []url.URL{peerURL}
-	cfg.InitialCluster = cfg.Name + "=" + peerURL.String()
-	cfg.ForceNewCluster = true // the peer port changes between runs; the member is alone anyway
-	e, err := embed.StartEtcd(cfg)
-	if err != nil {
-		return fmt.Errorf("starting the embedded etcd on %s: %w", opts.Listen, err)
-	}
-	defer e.Close()
-	select {
-	case <-e.Server.ReadyNotify():
-	case <-time.After(60 * time.Second):
-		return errors.New("the embedded etcd was not ready within 60s")
-	}
-	fmt.Fprintf(f.Out, "Datastore ready: etcd serving on %s (data in %s). Stop it with Ctrl-C.\n", clientURL.String(), opts.DataDir)
-	if opts.Ready != nil {
-		opts.Ready(clientURL.String())
-	}
-	stop := make(chan os.Signal, 1)
-	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(stop)
-	select {
-	case <-stop:
-		fmt.Fprintln(f.Out, "Stopping the datastore.")
-	case err := <-e.Err():
-		return fmt.Errorf("the embedded etcd stopped: %w", err)
-	case <-f.ctx().Done():
+	cmd := exec.CommandContext(f.ctx(), program, "--listen", opts.Listen, "--data-dir", opts.DataDir)
+	cmd.Stdout, cmd.Stderr = f.Out, f.ErrOut
+	// On Ctrl-C the server stops cleanly; an interrupted calicoctl asks it to.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 30 * time.Second
+	if err := cmd.Run(); err != nil {
+		if f.ctx().Err() != nil {
+			return nil
+		}
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return fmt.Errorf("the datastore stopped (exit status %d)", exit.ExitCode())
+		}
+		return fmt.Errorf("running %s: %w", program, err)
 	}
 	return nil
 }
