@@ -109,19 +109,22 @@ func (c cli) ok(args ...string) string {
 // environment (no config file, no kubeconfig in HOME).
 func forEachDatastore(t *testing.T, test func(t *testing.T, c cli)) {
 	for _, ds := range testDatastores {
-		t.Run(ds.Name, func(t *testing.T) {
-			t.Setenv("HOME", t.TempDir())
-			for _, k := range []string{"KUBECONFIG", "ETCD_ENDPOINTS", "DATASTORE_TYPE", "K8S_API_ENDPOINT"} {
-				t.Setenv(k, "")
-				os.Unsetenv(k)
-			}
-			for k, v := range ds.Env {
-				t.Setenv(k, v)
-			}
-			ds.Reset(t)
-			test(t, cli{t: t, ds: ds})
-		})
+		t.Run(ds.Name, func(t *testing.T) { test(t, useDatastore(t, ds)) })
 	}
+}
+
+// useDatastore points the test's environment at one datastore, emptied.
+func useDatastore(t *testing.T, ds testDatastore) cli {
+	t.Setenv("HOME", t.TempDir())
+	for _, k := range []string{"KUBECONFIG", "ETCD_ENDPOINTS", "DATASTORE_TYPE", "K8S_API_ENDPOINT"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	for k, v := range ds.Env {
+		t.Setenv(k, v)
+	}
+	ds.Reset(t)
+	return cli{t: t, ds: ds}
 }
 
 // golden compares got with testdata/<name>.golden, or rewrites it with -update.

@@ -138,16 +138,7 @@ func onKDD(t *testing.T, test func(t *testing.T, c cli)) {
 		if ds.Name != "kubernetes" {
 			continue
 		}
-		t.Setenv("HOME", t.TempDir())
-		for _, k := range []string{"KUBECONFIG", "ETCD_ENDPOINTS", "DATASTORE_TYPE", "K8S_API_ENDPOINT"} {
-			t.Setenv(k, "")
-			os.Unsetenv(k)
-		}
-		for k, v := range ds.Env {
-			t.Setenv(k, v)
-		}
-		ds.Reset(t)
-		test(t, cli{t: t, ds: ds})
+		test(t, useDatastore(t, ds))
 		return
 	}
 	t.Fatal("no Kubernetes datastore")
