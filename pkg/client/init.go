@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/google/uuid"
 
@@ -24,7 +25,9 @@ var bootstrap = []struct{ kind, json string }{
 // EnsureInitialized creates whichever bootstrap objects are missing. Like Calico's, it is best
 // effort for the caller: an object that already exists is left alone.
 func (c *Client) EnsureInitialized(ctx context.Context) error {
-	for _, b := range bootstrap {
+	errs := make([]error, len(bootstrap))
+	var wg sync.WaitGroup
+	for i, b := range bootstrap {
 		kind, ok := resources.ByKind(b.kind)
 		if !ok {
 			continue
@@ -41,13 +44,23 @@ func (c *Client) EnsureInitialized(ctx context.Context) error {
 			kind.SetDefaults(obj)
 		}
 		prepareForCreate(obj)
-		if _, err := c.store.Create(ctx, obj); err != nil && !datastore.IsAlreadyExists(err) {
-			return err
-		}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			if _, err := c.store.Create(ctx, obj); err != nil && !datastore.IsAlreadyExists(err) {
+				errs[i] = err
+			}
+		}(i)
 		if b.kind == "Tier" {
 			c.tiersMu.Lock()
 			c.tiers[obj.GetName()] = true
 			c.tiersMu.Unlock()
+		}
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
 	}
 	return nil

@@ -3,7 +3,9 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -111,9 +113,25 @@ func cliNamespace(kind *resources.Kind, ns string, allNs bool) (string, error) {
 // prepareAll runs defaults and validation on every object before anything is written, so that
 // an invalid document stops the whole command with nothing half-applied.
 func prepareAll(objs []resources.Resource) (invalid []resources.Resource, errs []error) {
-	for _, obj := range objs {
-		if err := client.Prepare(obj); err != nil {
-			invalid = append(invalid, obj)
+	results := make([]error, len(objs))
+	workers := runtime.GOMAXPROCS(0)
+	if len(objs) < 64 {
+		workers = 1
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < len(objs); i += workers {
+				results[i] = client.Prepare(objs[i])
+			}
+		}(w)
+	}
+	wg.Wait()
+	for i, err := range results {
+		if err != nil {
+			invalid = append(invalid, objs[i])
 			errs = append(errs, err)
 		}
 	}
