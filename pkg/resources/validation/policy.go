@@ -2,6 +2,7 @@ package validation
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -50,17 +51,7 @@ func checkPolicySpec(c *Collector, p policySpec) {
 	if p.namespaceSelector != "" {
 		checkSelector(c, "spec.namespaceSelector", p.namespaceSelector, false)
 	}
-	seen := map[api.PolicyType]bool{}
-	for i, t := range p.types {
-		f := idx("spec.types", i)
-		switch {
-		case t != api.PolicyTypeIngress && t != api.PolicyTypeEgress:
-			c.Add(f, t, "must be Ingress or Egress")
-		case seen[t]:
-			c.Add(f, t, "'%s' type specified more than once", t)
-		}
-		seen[t] = true
-	}
+	checkPolicyTypes(c, "spec.types", p.types)
 	for i, h := range p.hints {
 		checkEnum(c, idx("spec.performanceHints", i), string(h), false, string(api.PerfHintAssumeNeededOnEveryNode))
 	}
@@ -99,7 +90,7 @@ func checkPolicySpec(c *Collector, p policySpec) {
 		if len(p.egress) > 0 {
 			c.Add("spec.egress", fmt.Sprintf("%d rules", len(p.egress)), "a preDNAT policy cannot have egress rules")
 		}
-		if seen[api.PolicyTypeEgress] {
+		if slices.Contains(p.types, api.PolicyTypeEgress) {
 			c.Add("spec.types", typesString(p.types), "a preDNAT policy cannot have type Egress")
 		}
 	}
@@ -249,17 +240,7 @@ func StagedKubernetesNetworkPolicy(o *api.StagedKubernetesNetworkPolicy) error {
 		return c.Err()
 	}
 	checkLabelSelector(c, "spec.podSelector", &s.PodSelector)
-	seen := map[networkingv1.PolicyType]bool{}
-	for i, t := range s.PolicyTypes {
-		f := idx("spec.policyTypes", i)
-		switch {
-		case t != networkingv1.PolicyTypeIngress && t != networkingv1.PolicyTypeEgress:
-			c.Add(f, t, "must be Ingress or Egress")
-		case seen[t]:
-			c.Add(f, t, "'%s' type specified more than once", t)
-		}
-		seen[t] = true
-	}
+	checkPolicyTypes(c, "spec.policyTypes", s.PolicyTypes)
 	for i, r := range s.Ingress {
 		f := idx("spec.ingress", i)
 		checkK8sPorts(c, f+".ports", r.Ports)
@@ -370,4 +351,20 @@ func Tier(o *api.Tier) error {
 		}
 	}
 	return c.Err()
+}
+
+// checkPolicyTypes accepts Ingress and Egress, each at most once (Calico's and Kubernetes'
+// policy type lists alike).
+func checkPolicyTypes[T ~string](c *Collector, field string, types []T) {
+	seen := map[T]bool{}
+	for i, t := range types {
+		f := idx(field, i)
+		switch {
+		case t != "Ingress" && t != "Egress":
+			c.Add(f, t, "must be Ingress or Egress")
+		case seen[t]:
+			c.Add(f, t, "'%s' type specified more than once", t)
+		}
+		seen[t] = true
+	}
 }
