@@ -346,6 +346,15 @@ func (c *Client) Delete(ctx context.Context, kind *resources.Kind, namespace, na
 	if err := c.checkDelete(ctx, kind, namespace, name); err != nil {
 		return nil, err
 	}
+	if kd, ok := c.store.(datastore.KnownDeleter); ok {
+		if known, _ := c.prefetchedObject(kind, namespace, name); known != nil && (resourceVersion == "" || resourceVersion == known.GetResourceVersion()) {
+			out, err := kd.DeleteKnown(ctx, known)
+			if err == nil || !(datastore.IsConflict(err) || datastore.IsDoesNotExist(err)) || resourceVersion != "" {
+				return out, err
+			}
+			// Changed since the list: delete it the long way.
+		}
+	}
 	return c.store.Delete(ctx, kind, namespace, name, resourceVersion)
 }
 

@@ -11,10 +11,11 @@ import (
 // cheaper than learning, one create attempt at a time, which exist.
 const prefetchMin = 32
 
-// Prefetch reads, with one list per kind, the stored objects that a batch of applies is about
-// to update, so that Apply sends one conditional update for an existing object instead of a
-// failed create followed by an update. Stale entries are harmless: the update is conditional on
-// the revision read here and falls back to a fresh read on conflict.
+// Prefetch reads, with one list per kind, the stored objects that a batch is about to update or
+// delete, so that Apply sends one conditional update for an existing object instead of a failed
+// create followed by an update, and a backend that must read an object before deleting it
+// (Kubernetes) can skip that read. Stale entries are harmless: the writes are conditional on the
+// revision read here and fall back to a fresh read on conflict.
 func (c *Client) Prefetch(ctx context.Context, objs []resources.Resource) error {
 	count := map[*resources.Kind]int{}
 	for _, obj := range objs {

@@ -3,6 +3,7 @@ package cmd_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -398,6 +399,32 @@ func TestVersionMismatchCheck(t *testing.T) {
 		out := c.ok("version")
 		if !strings.Contains(out, "Cluster Version:   v3.30.2-5-gabc\nCluster Type:      k8s,bgp\n") {
 			t.Errorf("version output: %q", out)
+		}
+	})
+}
+
+// Large batches take the prefetching paths (apply updates what one list read, and on Kubernetes a
+// delete needs no read of its own); the outcome is the same as one object at a time.
+func TestLargeBatches(t *testing.T) {
+	forEachDatastore(t, func(t *testing.T, c cli) {
+		var docs []string
+		for i := 0; i < 40; i++ {
+			docs = append(docs, fmt.Sprintf("apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata:\n  name: p%02d\nspec:\n  order: %d\n  selector: all()\n", i, i))
+		}
+		f := writeFile(t, "many.yaml", strings.Join(docs, "---\n"))
+		if out := c.ok("create", "-f", f); out != "Successfully created 40 'GlobalNetworkPolicy' resource(s)\n" {
+			t.Fatalf("create: %q", out)
+		}
+		if out := c.ok("apply", "-f", f); out != "Successfully applied 40 'GlobalNetworkPolicy' resource(s)\n" {
+			t.Fatalf("apply: %q", out)
+		}
+		c.ok("delete", "gnp", "p07")
+		r := c.run("", "delete", "-f", f)
+		if r.code != 1 || r.stdout != "Successfully deleted 39 'GlobalNetworkPolicy' resource(s)\n" || !strings.Contains(r.stderr, "resource does not exist: GlobalNetworkPolicy(p07)") {
+			t.Fatalf("delete: code %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+		}
+		if out := c.ok("get", "gnp", "-o", "name"); out != "" {
+			t.Fatalf("left over: %q", out)
 		}
 	})
 }

@@ -223,6 +223,10 @@ func runDelete(f *Factory, opts *DeleteOptions) error {
 	defer c.Close()
 	if opts.DryRun {
 		c = c.DryRun()
+	} else if _, ok := c.Store().(datastore.KnownDeleter); ok {
+		if err := c.Prefetch(f.ctx(), objs); err != nil && fatal(err) {
+			return err
+		}
 	}
 	errs := client.Batch(f.ctx(), objs, func(ctx context.Context, obj resources.Resource) error {
 		kind, err := resources.KindOf(obj)

@@ -74,3 +74,10 @@ type Store interface {
 	// Close releases connections.
 	Close() error
 }
+
+// KnownDeleter is implemented by backends whose delete must first read the object (the
+// Kubernetes API wants its uid and resourceVersion as preconditions). Given the object as an
+// earlier list read it, they delete it with one request; a conflict means it changed since.
+type KnownDeleter interface {
+	DeleteKnown(ctx context.Context, obj resources.Resource) (resources.Resource, error)
+}

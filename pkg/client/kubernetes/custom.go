@@ -156,20 +156,7 @@ func (s *Store) Delete(ctx context.Context, kind *resources.Kind, namespace, nam
 		if resourceVersion != "" && current.GetResourceVersion() != resourceVersion {
 			return nil, &datastore.ConflictError{ID: id}
 		}
-		rv := current.GetResourceVersion()
-		pre := &metav1.Preconditions{ResourceVersion: &rv}
-		if uid, err := ConvertUID(current.GetUID()); err == nil {
-			pre.UID = &uid
-		}
-		body, err := json.Marshal(metav1.DeleteOptions{Preconditions: pre})
-		if err != nil {
-			return nil, err
-		}
-		crName := s.crName(crd, namespace, name)
-		err = s.do(ctx, retryTransient, id, crd.Name(), func(ctx context.Context) error {
-			_, err := doRaw(ctx, s.request("DELETE", crd, namespace).Name(crName).Body(body))
-			return err
-		})
+		err = s.deleteRead(ctx, crd, kind, current)
 		// Without a resourceVersion of its own, a delete that lost a race with an update
 		// deletes the newer object.
 		if datastore.IsConflict(err) && resourceVersion == "" && attempt < maxAttempts {
@@ -178,9 +165,50 @@ func (s *Store) Delete(ctx context.Context, kind *resources.Kind, namespace, nam
 		if err != nil {
 			return nil, err
 		}
-		s.aliases.Delete(aliasKey(crd, namespace, name))
 		return current, nil
 	}
+}
+
+// DeleteKnown deletes an object as it was read (a list earlier in the same command), with one
+// request conditional on its uid and resourceVersion instead of a read and a delete. A conflict
+// means it changed since; the caller then falls back to Delete.
+func (s *Store) DeleteKnown(ctx context.Context, obj resources.Resource) (resources.Resource, error) {
+	kind, err := resources.KindOf(obj)
+	if err != nil {
+		return nil, err
+	}
+	crd, ok := CRDFor(kind)
+	if !ok {
+		return s.Delete(ctx, kind, obj.GetNamespace(), obj.GetName(), obj.GetResourceVersion())
+	}
+	if err := s.deleteRead(ctx, crd, kind, obj); err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// deleteRead deletes the custom resource behind an object read from it, conditionally on the
+// uid and resourceVersion it was read with.
+func (s *Store) deleteRead(ctx context.Context, crd CRD, kind *resources.Kind, current resources.Resource) error {
+	namespace, name := current.GetNamespace(), current.GetName()
+	rv := current.GetResourceVersion()
+	pre := &metav1.Preconditions{ResourceVersion: &rv}
+	if uid, err := ConvertUID(current.GetUID()); err == nil {
+		pre.UID = &uid
+	}
+	body, err := json.Marshal(metav1.DeleteOptions{Preconditions: pre})
+	if err != nil {
+		return err
+	}
+	crName := s.crName(crd, namespace, name)
+	err = s.do(ctx, retryTransient, kind.ID(namespace, name), crd.Name(), func(ctx context.Context) error {
+		_, err := doRaw(ctx, s.request("DELETE", crd, namespace).Name(crName).Body(body))
+		return err
+	})
+	if err == nil {
+		s.aliases.Delete(aliasKey(crd, namespace, name))
+	}
+	return err
 }
 
 func (s *Store) getRaw(ctx context.Context, crd CRD, namespace, name string) ([]byte, error) {
