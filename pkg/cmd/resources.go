@@ -3,12 +3,11 @@ package cmd
 import (
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
 
+	"github.com/calicoctl-go/calicoctl/internal/parallel"
 	"github.com/calicoctl-go/calicoctl/pkg/client"
 	"github.com/calicoctl-go/calicoctl/pkg/manifest"
 	"github.com/calicoctl-go/calicoctl/pkg/resources"
@@ -114,21 +113,7 @@ func cliNamespace(kind *resources.Kind, ns string, allNs bool) (string, error) {
 // an invalid document stops the whole command with nothing half-applied.
 func prepareAll(objs []resources.Resource) (invalid []resources.Resource, errs []error) {
 	results := make([]error, len(objs))
-	workers := runtime.GOMAXPROCS(0)
-	if len(objs) < 64 {
-		workers = 1
-	}
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for i := w; i < len(objs); i += workers {
-				results[i] = client.Prepare(objs[i])
-			}
-		}(w)
-	}
-	wg.Wait()
+	parallel.For(len(objs), 64, func(i int) { results[i] = client.Prepare(objs[i]) })
 	for i, err := range results {
 		if err != nil {
 			invalid = append(invalid, objs[i])

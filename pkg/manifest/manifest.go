@@ -14,14 +14,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/calicoctl-go/calicoctl/internal/parallel"
 	"github.com/calicoctl-go/calicoctl/pkg/resources"
 	"github.com/calicoctl-go/calicoctl/pkg/resources/api"
 	_ "github.com/calicoctl-go/calicoctl/pkg/resources/kinds"
@@ -209,21 +208,7 @@ func Decode(data []byte, source string) ([]resources.Resource, error) {
 		results[i], errs[i] = decodeJSON(js, at)
 	}
 	// Many documents are decoded on all cores; the result keeps file order.
-	workers := runtime.GOMAXPROCS(0)
-	if len(docs) < 64 {
-		workers = 1
-	}
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for i := w; i < len(docs); i += workers {
-				decodeOne(i)
-			}
-		}(w)
-	}
-	wg.Wait()
+	parallel.For(len(docs), 64, decodeOne)
 	var out []resources.Resource
 	for i := range docs {
 		if errs[i] != nil {

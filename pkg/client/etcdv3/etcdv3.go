@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,6 +27,7 @@ import (
 	"google.golang.org/grpc/grpclog"
 	"google.golang.org/grpc/status"
 
+	"github.com/calicoctl-go/calicoctl/internal/parallel"
 	"github.com/calicoctl-go/calicoctl/pkg/client/datastore"
 	"github.com/calicoctl-go/calicoctl/pkg/resources"
 )
@@ -538,29 +538,7 @@ func decodeAll(kind *resources.Kind, kvs []*mvccpb.KeyValue, opts datastore.List
 	}
 	items := make([]resources.Resource, len(keep))
 	errs := make([]error, len(keep))
-	workers := runtime.GOMAXPROCS(0)
-	if len(keep) < 256 || workers < 2 {
-		workers = 1
-	}
-	var wg sync.WaitGroup
-	chunk := (len(keep) + workers - 1) / workers
-	for w := 0; w < workers; w++ {
-		lo, hi := w*chunk, (w+1)*chunk
-		if hi > len(keep) {
-			hi = len(keep)
-		}
-		if lo >= hi {
-			break
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := lo; i < hi; i++ {
-				items[i], errs[i] = decode(kind, keep[i])
-			}
-		}()
-	}
-	wg.Wait()
+	parallel.For(len(keep), 256, func(i int) { items[i], errs[i] = decode(kind, keep[i]) })
 	for _, err := range errs {
 		if err != nil {
 			return nil, err

@@ -5,15 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"strings"
-	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/rest"
 
+	"github.com/calicoctl-go/calicoctl/internal/parallel"
 	"github.com/calicoctl-go/calicoctl/pkg/client/datastore"
 	"github.com/calicoctl-go/calicoctl/pkg/resources"
 )
@@ -391,23 +390,7 @@ func filterNames(items []resources.Resource, opts datastore.ListOptions) []resou
 func (s *Store) decodeAll(kind *resources.Kind, crd CRD, raws []json.RawMessage) ([]resources.Resource, error) {
 	items := make([]resources.Resource, len(raws))
 	errs := make([]error, len(raws))
-	workers := runtime.GOMAXPROCS(0)
-	if len(raws) < 256 || workers < 2 {
-		workers = 1
-	}
-	chunk := (len(raws) + workers - 1) / workers
-	var wg sync.WaitGroup
-	for lo := 0; lo < len(raws); lo += chunk {
-		hi := min(lo+chunk, len(raws))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := lo; i < hi; i++ {
-				items[i], errs[i] = s.decode(kind, crd, raws[i])
-			}
-		}()
-	}
-	wg.Wait()
+	parallel.For(len(raws), 256, func(i int) { items[i], errs[i] = s.decode(kind, crd, raws[i]) })
 	for _, err := range errs {
 		if err != nil {
 			return nil, err
