@@ -18,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/calicoctl-go/calicoctl/internal/parallel"
 	"github.com/calicoctl-go/calicoctl/pkg/client/config"
 	"github.com/calicoctl-go/calicoctl/pkg/client/datastore"
 	"github.com/calicoctl-go/calicoctl/pkg/client/etcdv3"
@@ -40,6 +41,9 @@ type Client struct {
 
 	prefetchMu sync.Mutex
 	prefetched map[*resources.Kind]map[string]resources.Resource
+
+	// prepared holds objects PrepareAll already defaulted and validated.
+	prepared sync.Map
 }
 
 // Backends maps a datastoreType to the constructor of its Store. The kubernetes backend
@@ -145,6 +149,36 @@ func Prepare(obj resources.Resource) error {
 	return nil
 }
 
+// PrepareAll runs Prepare on every object, on all cores, and returns the invalid objects with
+// their errors. Commands call it on a whole input before writing anything.
+func PrepareAll(objs []resources.Resource) (invalid []resources.Resource, errs []error) {
+	results := make([]error, len(objs))
+	parallel.For(len(objs), 64, func(i int) { results[i] = Prepare(objs[i]) })
+	for i, err := range results {
+		if err != nil {
+			invalid = append(invalid, objs[i])
+			errs = append(errs, err)
+		}
+	}
+	return invalid, errs
+}
+
+// MarkPrepared records objects that PrepareAll found valid, so that writing them does not
+// default and validate them a second time.
+func (c *Client) MarkPrepared(objs []resources.Resource) {
+	for _, obj := range objs {
+		c.prepared.Store(obj, struct{}{})
+	}
+}
+
+// prepare is Prepare, once per object.
+func (c *Client) prepare(obj resources.Resource) error {
+	if _, done := c.prepared.Load(obj); done {
+		return nil
+	}
+	return Prepare(obj)
+}
+
 func refuse(kind *resources.Kind, op, name string, readOnly bool) error {
 	if static(kind, name) != nil {
 		return &datastore.NotSupportedError{Operation: op, ID: kind.ID("", name), Reason: "it is built in"}
@@ -168,7 +202,7 @@ func (c *Client) Create(ctx context.Context, obj resources.Resource) (resources.
 	if obj.GetResourceVersion() != "" {
 		return nil, validation.FieldError(kind.ID(obj.GetNamespace(), obj.GetName()), "Metadata.ResourceVersion", obj.GetResourceVersion(), "field must not be set for a Create request")
 	}
-	if err := Prepare(obj); err != nil {
+	if err := c.prepare(obj); err != nil {
 		return nil, err
 	}
 	if err := c.check(ctx, kind, obj, nil); err != nil {
@@ -242,7 +276,7 @@ func (c *Client) Update(ctx context.Context, obj resources.Resource) (resources.
 	if err := refuse(kind, "update", obj.GetName(), kind.ReadOnly.NoUpdate); err != nil {
 		return nil, err
 	}
-	if err := Prepare(obj); err != nil {
+	if err := c.prepare(obj); err != nil {
 		return nil, err
 	}
 	return c.update(ctx, kind, obj, nil)
@@ -294,7 +328,7 @@ func (c *Client) Apply(ctx context.Context, obj resources.Resource) (resources.R
 	if kind.ReadOnly.NoCreate && kind.ReadOnly.NoUpdate {
 		return nil, &datastore.NotSupportedError{Operation: "create or apply", ID: kind.Kind, Reason: "resource is readonly"}
 	}
-	if err := Prepare(obj); err != nil {
+	if err := c.prepare(obj); err != nil {
 		return nil, err
 	}
 	rv := obj.GetResourceVersion()

@@ -330,9 +330,10 @@ func runMigrateImport(f *Factory, opts *MigrateImportOptions) error {
 	}
 
 	if len(file.resources) > 0 {
-		if invalid, errs := prepareAll(file.resources); len(errs) > 0 {
+		if invalid, errs := client.PrepareAll(file.resources); len(errs) > 0 {
 			return fmt.Errorf("Failed to import v3 resources: %s", report(f, "apply", "applied", invalid, errs))
 		}
+		c.MarkPrepared(file.resources)
 		if err := c.Prefetch(ctx, file.resources); err != nil && fatal(err) {
 			return err
 		}

@@ -7,8 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/calicoctl-go/calicoctl/internal/parallel"
-	"github.com/calicoctl-go/calicoctl/pkg/client"
 	"github.com/calicoctl-go/calicoctl/pkg/manifest"
 	"github.com/calicoctl-go/calicoctl/pkg/resources"
 )
@@ -107,20 +105,6 @@ func cliNamespace(kind *resources.Kind, ns string, allNs bool) (string, error) {
 		return "default", nil
 	}
 	return ns, nil
-}
-
-// prepareAll runs defaults and validation on every object before anything is written, so that
-// an invalid document stops the whole command with nothing half-applied.
-func prepareAll(objs []resources.Resource) (invalid []resources.Resource, errs []error) {
-	results := make([]error, len(objs))
-	parallel.For(len(objs), 64, func(i int) { results[i] = client.Prepare(objs[i]) })
-	for i, err := range results {
-		if err != nil {
-			invalid = append(invalid, objs[i])
-			errs = append(errs, err)
-		}
-	}
-	return invalid, errs
 }
 
 // kindSummary returns the kind all objects share, or "" when they are mixed.

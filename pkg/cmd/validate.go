@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/calicoctl-go/calicoctl/pkg/client"
 )
 
 // ValidateOptions are the options of validate.
@@ -44,7 +46,7 @@ func runValidate(f *Factory, opts *ValidateOptions) error {
 		}
 		return err
 	}
-	invalid, errs := prepareAll(objs)
+	invalid, errs := client.PrepareAll(objs)
 	if len(errs) == 0 {
 		return report(f, "validate", "validated", objs, nil)
 	}

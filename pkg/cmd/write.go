@@ -96,8 +96,8 @@ func runWrite(f *Factory, verb writeVerb, opts *WriteOptions) error {
 		}
 		return err
 	}
-	if invalid, errs := prepareAll(objs); len(errs) > 0 {
-		// Nothing is written when any document is invalid.
+	// Every document is defaulted and validated first: nothing is written when any is invalid.
+	if invalid, errs := client.PrepareAll(objs); len(errs) > 0 {
 		err := report(f, verb.name, verb.past, invalid, errs)
 		if valid := len(objs) - len(invalid); valid > 0 {
 			err = fmt.Errorf("%w; the other %d resource(s) in the input were not %s either: fix the invalid ones and run the command again", err, valid, verb.past)
@@ -115,6 +115,7 @@ func runWrite(f *Factory, verb writeVerb, opts *WriteOptions) error {
 	} else if err := c.EnsureInitialized(ctx); err != nil && fatal(err) {
 		return err
 	}
+	c.MarkPrepared(objs)
 	if verb.name == "apply" {
 		if err := c.Prefetch(ctx, objs); err != nil && fatal(err) {
 			return err
