@@ -1,13 +1,10 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
-	"strings"
 
 	"github.com/calicoctl-go/calicoctl/pkg/client/datastore"
 	"github.com/calicoctl-go/calicoctl/pkg/resources"
@@ -73,11 +70,9 @@ func (c *Client) Patch(ctx context.Context, kind *resources.Kind, namespace, nam
 		if err != nil {
 			return nil, err
 		}
-		fresh := kind.NewObject()
-		dec := json.NewDecoder(bytes.NewReader(patched))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(fresh); err != nil {
-			return nil, &PatchError{Step: "the patched " + kind.ID(namespace, name) + " is not valid", Err: errors.New(massageJSON(err))}
+		fresh, err := kind.DecodeStrict(patched)
+		if err != nil {
+			return nil, &PatchError{Step: "the patched " + kind.ID(namespace, name) + " is not valid", Err: err}
 		}
 		if fresh.GetName() != obj.GetName() || fresh.GetNamespace() != obj.GetNamespace() {
 			return nil, &PatchError{Step: "patching " + kind.ID(namespace, name), Err: errors.New("a patch cannot change metadata.name or metadata.namespace: create the resource under its new name and delete the old one")}
@@ -102,14 +97,4 @@ func deepCopy(kind *resources.Kind, obj resources.Resource) (resources.Resource,
 	}
 	out.SetResourceVersion(obj.GetResourceVersion())
 	return out, nil
-}
-
-var unknownField = regexp.MustCompile(`unknown field "([^"]*)"`)
-
-// massageJSON words decoder errors as calicoctl does.
-func massageJSON(err error) string {
-	if m := unknownField.FindStringSubmatch(err.Error()); m != nil {
-		return "field in document is not recognized or is in the wrong location: " + m[1]
-	}
-	return strings.TrimPrefix(err.Error(), "json: ")
 }

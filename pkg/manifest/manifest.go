@@ -248,7 +248,7 @@ func decodeJSON(js []byte, at string) ([]resources.Resource, error) {
 	}
 	var h header
 	if err := json.Unmarshal(js, &h); err != nil {
-		return nil, fmt.Errorf("%s: %s", at, massage(err))
+		return nil, fmt.Errorf("%s: %s", at, resources.DecodeError(err))
 	}
 	if h.APIVersion == api.GroupVersion && strings.HasSuffix(h.Kind, "List") {
 		if k, ok := resources.ByKind(strings.TrimSuffix(h.Kind, "List")); ok && !k.Hidden {
@@ -267,11 +267,9 @@ func decodeJSON(js []byte, at string) ([]resources.Resource, error) {
 	if !ok || k.Hidden || h.APIVersion != api.GroupVersion {
 		return nil, fmt.Errorf("unknown resource type (%s) and/or version (%s)%s", h.Kind, h.APIVersion, hint(h.APIVersion, h.Kind, at))
 	}
-	obj := k.New()
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(obj); err != nil {
-		return nil, fmt.Errorf("%s (%s in %s)", massage(err), k.ID(objNamespace(js), h.Metadata.Name), at)
+	obj, err := k.DecodeStrict(js)
+	if err != nil {
+		return nil, fmt.Errorf("%v (%s in %s)", err, k.ID(objNamespace(js), h.Metadata.Name), at)
 	}
 	return []resources.Resource{obj}, nil
 }
@@ -300,19 +298,4 @@ func hint(apiVersion, kind, at string) string {
 		}
 		return fmt.Sprintf(" in %s: the supported kinds are %s", at, strings.Join(names, ", "))
 	}
-}
-
-var unknownField = regexp.MustCompile(`unknown field "([^"]*)"`)
-
-// massage turns decoder errors into calicoctl's operator-facing wording.
-func massage(err error) string {
-	msg := err.Error()
-	if m := unknownField.FindStringSubmatch(msg); m != nil {
-		return "field in document is not recognized or is in the wrong location: " + m[1]
-	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return fmt.Sprintf("field %s has the wrong type: got a JSON %s, expected %s", te.Field, te.Value, te.Type)
-	}
-	return strings.TrimPrefix(msg, "json: ")
 }
