@@ -31,7 +31,7 @@ var (
 
 // kddNamespaces are created in the cluster at start: objects of namespaced kinds can only be
 // stored in a namespace that exists.
-var kddNamespaces = []string{"ns1", "ns2", "ns3", "shop", "other", "tenant-a", "tenant-b", "test"}
+var kddNamespaces = []string{"ns1", "ns2", "ns3", "shop", "other", "tenant-a", "tenant-b", "test", "dev"}
 
 func init() {
 	setupHooks = append(setupHooks, startKDD)

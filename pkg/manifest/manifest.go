@@ -191,18 +191,9 @@ func Decode(data []byte, source string) ([]resources.Resource, error) {
 			return
 		}
 		at := fmt.Sprintf("%s, document %d (line %d)", where, doc.index, doc.line)
-		if len(doc.data) > MaxDocumentSize {
-			errs[i] = fmt.Errorf("%s is %.1f MB; a document may be at most 10 MB: split it into several documents", at, float64(len(doc.data))/(1<<20))
-			return
-		}
-		js, err := yaml.YAMLToJSONStrict(doc.data)
+		js, err := toJSON(doc, where, at)
 		if err != nil {
-			// Make the line number count from the top of the file, not the document.
-			msg := yamlLine.ReplaceAllStringFunc(err.Error(), func(m string) string {
-				n, _ := strconv.Atoi(m[5:])
-				return "line " + strconv.Itoa(n+doc.line-1)
-			})
-			errs[i] = fmt.Errorf("error converting YAML to JSON: %s (in %s)", msg, where)
+			errs[i] = err
 			return
 		}
 		results[i], errs[i] = decodeJSON(js, at)
@@ -212,12 +203,67 @@ func Decode(data []byte, source string) ([]resources.Resource, error) {
 	var out []resources.Resource
 	for i := range docs {
 		if errs[i] != nil {
+			var v1 *OldFormatError
+			if errors.As(errs[i], &v1) {
+				v1.Source = where
+			}
 			return nil, errs[i]
 		}
 		out = append(out, results[i]...)
 	}
 	return out, nil
 }
+
+// Document is the JSON form of one non-blank document of a source, and where it is.
+type Document struct {
+	JSON []byte
+	At   string // "FILE, document N (line L)"
+}
+
+// JSONDocuments splits a source into its documents and converts each to JSON, without decoding
+// them as resources (calicoctl convert reads other formats than v3).
+func JSONDocuments(data []byte, source string) ([]Document, error) {
+	where := source
+	if source == "-" {
+		where = "stdin"
+	}
+	if bytes.IndexByte(data, 0) >= 0 || !utf8.Valid(data) {
+		return nil, fmt.Errorf("%s is not a YAML or JSON text file (it contains binary data)", where)
+	}
+	var out []Document
+	for _, doc := range split(data) {
+		if blank(doc.data) {
+			continue
+		}
+		at := fmt.Sprintf("%s, document %d (line %d)", where, doc.index, doc.line)
+		js, err := toJSON(doc, where, at)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Document{JSON: js, At: at})
+	}
+	return out, nil
+}
+
+// toJSON converts one document, with YAML errors located from the top of the file.
+func toJSON(doc document, where, at string) ([]byte, error) {
+	if len(doc.data) > MaxDocumentSize {
+		return nil, fmt.Errorf("%s is %.1f MB; a document may be at most 10 MB: split it into several documents", at, float64(len(doc.data))/(1<<20))
+	}
+	js, err := yaml.YAMLToJSONStrict(doc.data)
+	if err != nil {
+		msg := yamlLine.ReplaceAllStringFunc(err.Error(), func(m string) string {
+			n, _ := strconv.Atoi(m[5:])
+			return "line " + strconv.Itoa(n+doc.line-1)
+		})
+		return nil, fmt.Errorf("error converting YAML to JSON: %s (in %s)", msg, where)
+	}
+	return js, nil
+}
+
+// DecodeJSON decodes the JSON of one document (a resource, a list or a sequence); at names it in
+// errors.
+func DecodeJSON(js []byte, at string) ([]resources.Resource, error) { return decodeJSON(js, at) }
 
 type header struct {
 	APIVersion string                `json:"apiVersion"`
@@ -250,7 +296,20 @@ func decodeJSON(js []byte, at string) ([]resources.Resource, error) {
 	if err := json.Unmarshal(js, &h); err != nil {
 		return nil, fmt.Errorf("%s: %s", at, resources.DecodeError(err))
 	}
-	if h.APIVersion == api.GroupVersion && strings.HasSuffix(h.Kind, "List") {
+	// A Kubernetes List (what calicoctl convert prints for several resources) holds any documents.
+	isV1List := h.APIVersion == "v1" && h.Kind == "List"
+	if isV1List || h.APIVersion == api.GroupVersion && strings.HasSuffix(h.Kind, "List") {
+		if isV1List {
+			var out []resources.Resource
+			for _, item := range h.Items {
+				rs, err := decodeJSON(item, at)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, rs...)
+			}
+			return out, nil
+		}
 		if k, ok := resources.ByKind(strings.TrimSuffix(h.Kind, "List")); ok && !k.Hidden {
 			out := make([]resources.Resource, 0, len(h.Items))
 			for _, item := range h.Items {
@@ -262,6 +321,9 @@ func decodeJSON(js []byte, at string) ([]resources.Resource, error) {
 			}
 			return out, nil
 		}
+	}
+	if oldFormat(h.APIVersion, h.Kind) {
+		return nil, &OldFormatError{Kind: h.Kind, APIVersion: h.APIVersion, At: at, Command: "calicoctl"}
 	}
 	k, ok := resources.ByKind(h.Kind)
 	if !ok || k.Hidden || h.APIVersion != api.GroupVersion {
@@ -298,4 +360,44 @@ func hint(apiVersion, kind, at string) string {
 		}
 		return fmt.Sprintf(" in %s: the supported kinds are %s", at, strings.Join(names, ", "))
 	}
+}
+
+// v1Kinds are the kinds of calicoctl v1 manifests, which `calicoctl convert` reads.
+var v1Kinds = []string{"node", "hostEndpoint", "workloadEndpoint", "profile", "policy", "tier", "ipPool", "bgpPeer"}
+
+func oldFormat(apiVersion, kind string) bool {
+	if apiVersion == "networking.k8s.io/v1" && kind == "NetworkPolicy" {
+		return true
+	}
+	if apiVersion != "v1" {
+		return false
+	}
+	for _, k := range v1Kinds {
+		if strings.EqualFold(k, kind) {
+			return true
+		}
+	}
+	return false
+}
+
+// OldFormatError is a document that `calicoctl convert` turns into v3: a calicoctl v1 manifest
+// or a Kubernetes NetworkPolicy.
+type OldFormatError struct {
+	Kind, APIVersion string
+	At               string // where the document is
+	Source           string // the file, as given to -f ("stdin" for -)
+	Command          string // how the operator runs calicoctl ("calicoctl", "kubectl calico")
+}
+
+func (e *OldFormatError) Error() string {
+	src := e.Source
+	if src == "stdin" || src == "" {
+		src = "-"
+	}
+	what := "a calicoctl v1 manifest"
+	if e.APIVersion != "v1" {
+		what = "a Kubernetes NetworkPolicy (apply it with kubectl, or make it a Calico policy)"
+	}
+	return fmt.Sprintf("unknown resource type (%s) and/or version (%s) in %s: this is %s; convert it to %s with '%s convert -f %s', review the result, and create or apply that",
+		e.Kind, e.APIVersion, e.At, what, api.GroupVersion, e.Command, src)
 }
