@@ -9,7 +9,7 @@ COMMIT    := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS   := -s -w -X github.com/calicoctl-go/calicoctl/pkg/version.Version=$(VERSION) -X github.com/calicoctl-go/calicoctl/pkg/version.GitCommit=$(COMMIT)
 FUZZTIME  ?= 10s
 
-.PHONY: all build run test unit fuzz bench kube-apiserver vet generate clean
+.PHONY: all build run test unit fuzz bench kube-apiserver vet generate clean test-tools install-kubectl-plugin dcos-plugin docs
 
 all: build
 
@@ -34,7 +34,7 @@ generate:
 vet:
 	$(GO) vet ./...
 
-unit: build kube-apiserver
+unit: build kube-apiserver test-tools
 	$(GO) test -count=1 ./...
 
 # Short runs of the fuzz targets: the manifest decoder and the selector parser.
@@ -46,6 +46,20 @@ test: vet unit fuzz
 
 bench: build kube-apiserver
 	$(GO) run ./hack/bench -out docs/performance.md
+
+# kubectl and bash-completion for the plugin and completion tests (Debian packages, when missing).
+test-tools:
+	hack/install-test-tools.sh
+
+# `kubectl calico ...`: kubectl runs any kubectl-<name> on PATH as a plugin.
+PREFIX ?= /usr/local
+install-kubectl-plugin: build
+	install -D -m 0755 $(BIN)/calicoctl $(DESTDIR)$(PREFIX)/bin/kubectl-calico
+
+# `dcos calico ...`: the DC/OS CLI plugin package (env/plugin.toml, env/bin/dcos-calico, bash
+# completion), installed with `dcos plugin add bin/dcos-calico.zip`.
+dcos-plugin: build
+	$(GO) run ./hack/dcosplugin -bin $(BIN)/calicoctl -out $(BIN)/dcos-calico.zip
 
 clean:
 	rm -rf $(BIN) .data internal/etcdpayload/bin/calicoctl-etcd.gz

@@ -64,7 +64,12 @@ func newEtcd(cfg *config.CalicoAPIConfig, timeout time.Duration) (datastore.Stor
 			return nil, err
 		}
 	}
+	md, err := config.ParseGRPCMetadata(cfg.Spec.EtcdCustomGRPCMetadata)
+	if err != nil {
+		return nil, err
+	}
 	return etcdv3.New(etcdv3.Config{
+		Metadata:  md,
 		Endpoints: endpoints,
 		Username:  cfg.Spec.EtcdUsername,
 		Password:  cfg.Spec.EtcdPassword,

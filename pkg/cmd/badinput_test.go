@@ -194,7 +194,7 @@ func TestKubectlPluginName(t *testing.T) {
 	c := cli{t: t}
 	_ = c
 	r := runAs(t, "/usr/local/bin/kubectl-calico", &out, "--help")
-	if r != 0 || !strings.Contains(out.String(), "kubectl-calico [command]") {
+	if r != 0 || !strings.Contains(out.String(), "kubectl calico [command]") {
 		t.Fatalf("plugin help: code %d output %q", r, out.String())
 	}
 }

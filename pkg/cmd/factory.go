@@ -34,6 +34,16 @@ type Factory struct {
 	AllowVersionMismatch bool
 	// Context is the root context of the invocation.
 	Context context.Context
+	// CommandName is how the operator runs this binary ("calicoctl", "kubectl calico"), for
+	// messages that suggest a command.
+	CommandName string
+}
+
+func (f *Factory) commandName() string {
+	if f.CommandName == "" {
+		return "calicoctl"
+	}
+	return f.CommandName
 }
 
 // Client connects to the datastore named by the configuration at configPath ("" for the

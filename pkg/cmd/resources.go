@@ -48,6 +48,10 @@ func (fl *fileFlags) load(f *Factory, allNamespaces bool) ([]resources.Resource,
 		if errors.As(err, &empty) && fl.SkipEmpty {
 			return nil, errNoResources
 		}
+		var old *manifest.OldFormatError
+		if errors.As(err, &old) {
+			old.Command = f.commandName()
+		}
 		return nil, fmt.Errorf("failed to execute command: %w", err)
 	}
 	for _, obj := range objs {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -18,8 +17,11 @@ var logLevels = []string{"panic", "fatal", "error", "warn", "info", "debug"}
 // Name returns how the binary presents itself: as a kubectl plugin when installed as
 // kubectl-calico, otherwise as calicoctl.
 func Name(argv0 string) (name, description string) {
-	if strings.HasPrefix(filepath.Base(argv0), "kubectl-") {
+	switch pluginMode(argv0) {
+	case modeKubectl:
 		return "kubectl-calico", "calico kubectl plugin"
+	case modeDCOS:
+		return "dcos-calico", "calico DC/OS CLI plugin"
 	}
 	return "calicoctl", "calicoctl command line tool"
 }
@@ -59,6 +61,7 @@ http://127.0.0.1:2379 (see 'calicoctl datastore serve').`,
 			return nil
 		},
 	}
+	setDisplayName(root, argv0)
 	root.PersistentFlags().StringVar(&kubeContext, "context", "", "the kubeconfig context to use")
 	root.PersistentFlags().StringVar(&kubeconfig, "kubeconfig", "", "the kubeconfig file to use (Kubernetes datastore; overrides KUBECONFIG and the config file)")
 	root.PersistentFlags().BoolVar(&f.AllowVersionMismatch, "allow-version-mismatch", false, "do not check that the cluster runs a compatible Calico version")
@@ -90,6 +93,7 @@ http://127.0.0.1:2379 (see 'calicoctl datastore serve').`,
 		}
 	}
 	addLogLevel(root)
+	addCompletions(root, f)
 	return root
 }
 
@@ -97,6 +101,11 @@ http://127.0.0.1:2379 (see 'calicoctl datastore serve').`,
 // everything asked for succeeded. Errors are printed on stderr.
 func Run(ctx context.Context, f *Factory, argv0 string, args []string) int {
 	f.Context = ctx
+	f.CommandName = CommandName(argv0)
+	args, code, done := pluginArgs(f, argv0, args)
+	if done {
+		return code
+	}
 	root := NewRootCmd(f, argv0)
 	root.SetArgs(globalShorthands(args))
 	root.SetOut(f.Out)

@@ -63,6 +63,9 @@ type EtcdConfig struct {
 	EtcdKey          string `json:"etcdKey,omitempty"`
 	EtcdCert         string `json:"etcdCert,omitempty"`
 	EtcdCACert       string `json:"etcdCACert,omitempty"`
+	// EtcdCustomGRPCMetadata is sent with every etcd request (ETCD_CUSTOM_GRPC_METADATA,
+	// "KEY:VALUE,..."): how the DC/OS plugin passes its token to the cluster's etcd proxy.
+	EtcdCustomGRPCMetadata string `json:"-"`
 }
 
 // KubeConfig holds the Kubernetes connection settings, applied on top of the kubeconfig.

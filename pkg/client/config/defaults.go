@@ -108,6 +108,9 @@ func (s *CalicoAPIConfigSpec) validateEtcd() error {
 			}
 		}
 	}
+	if _, err := ParseGRPCMetadata(s.EtcdCustomGRPCMetadata); err != nil {
+		return err
+	}
 	if s.mixesInlineAndFiles() {
 		return errMixedCerts
 	}

@@ -41,6 +41,7 @@ func LoadEnv() (*CalicoAPIConfig, error) {
 		{"ETCD_KEY_FILE", &s.EtcdKeyFile},
 		{"ETCD_CERT_FILE", &s.EtcdCertFile},
 		{"ETCD_CA_CERT_FILE", &s.EtcdCACertFile},
+		{"ETCD_CUSTOM_GRPC_METADATA", &s.EtcdCustomGRPCMetadata},
 		{"KUBECONFIG", &s.Kubeconfig},
 		{"K8S_API_ENDPOINT", &s.K8sAPIEndpoint},
 		{"K8S_KEY_FILE", &s.K8sKeyFile},

@@ -23,8 +23,10 @@ import (
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/grpclog"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/calicoctl-go/calicoctl/internal/parallel"
@@ -54,6 +56,9 @@ type Config struct {
 	TLS       *tls.Config
 	// Timeout bounds connection set-up and every single request.
 	Timeout time.Duration
+	// Metadata is sent with every request, e.g. a token for an authenticating proxy in front
+	// of etcd.
+	Metadata map[string]string
 }
 
 // Store is the etcdv3 backend.
@@ -82,6 +87,7 @@ func New(cfg Config) (*Store, error) {
 		DialKeepAliveTimeout: 10 * time.Second,
 		Logger:               zap.NewNop(),
 		MaxCallRecvMsgSize:   256 << 20,
+		DialOptions:          metadataOptions(cfg.Metadata),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connecting to etcd at %s: %w", strings.Join(cfg.Endpoints, ","), err)
@@ -277,6 +283,10 @@ func (s *Store) wrap(ctx context.Context, err error) error {
 	}
 	switch rpctypes.Error(err) {
 	case rpctypes.ErrPermissionDenied, rpctypes.ErrAuthFailed, rpctypes.ErrInvalidAuthToken, rpctypes.ErrUserEmpty:
+		return &datastore.UnauthorizedError{Err: err}
+	}
+	if c := status.Code(err); c == codes.Unauthenticated || c == codes.PermissionDenied {
+		// An authenticating proxy in front of etcd (DC/OS) refused the request's token.
 		return &datastore.UnauthorizedError{Err: err}
 	}
 	if status.Code(err) == codes.Unimplemented {
@@ -591,4 +601,24 @@ func (s *Store) Watch(ctx context.Context, kind *resources.Kind, opts datastore.
 		}
 	}()
 	return out, nil
+}
+
+// metadataOptions add md to the outgoing metadata of every call and stream.
+func metadataOptions(md map[string]string) []grpc.DialOption {
+	if len(md) == 0 {
+		return nil
+	}
+	var pairs []string
+	for k, v := range md {
+		pairs = append(pairs, k, v)
+	}
+	with := func(ctx context.Context) context.Context { return metadata.AppendToOutgoingContext(ctx, pairs...) }
+	return []grpc.DialOption{
+		grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			return invoker(with(ctx), method, req, reply, cc, opts...)
+		}),
+		grpc.WithChainStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+			return streamer(with(ctx), desc, cc, method, opts...)
+		}),
+	}
 }
