@@ -61,5 +61,9 @@ install-kubectl-plugin: build
 dcos-plugin: build
 	$(GO) run ./hack/dcosplugin -bin $(BIN)/calicoctl -out $(BIN)/dcos-calico.zip
 
+# The command reference, docs/commands/, generated from the command tree (a test fails when stale).
+docs:
+	$(GO) run ./hack/gendocs -out docs/commands
+
 clean:
 	rm -rf $(BIN) .data internal/etcdpayload/bin/calicoctl-etcd.gz
