@@ -40,6 +40,8 @@ run get workloadendpoints --all-namespaces
 run get profiles -o wide
 run get tiers
 run version
+# A calicoctl v1 manifest of the seed documents, converted to v3 (see docs/migrating-from-v1.md).
+run convert -f pkg/convert/testdata/ippool.yaml
 
 if [ "${KEEP:-0}" = 1 ]; then
 	echo

@@ -186,7 +186,7 @@ func TestDCOSPlugin(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Stop()
-	proxy := startTokenProxy(t, e.Endpoint, "token=s3cret")
+	proxy := startTokenProxy(t, e.Endpoint, "token=s3cret", "", "")
 	env := func(token string) []string {
 		return []string{"HOME=" + t.TempDir(), "DCOS_URL=http://127.0.0.1/", "DCOS_ACS_TOKEN=" + token, "DCOS_TLS_INSECURE=1",
 			"DCOS_CLI_VERSION=1.2.0", "DCOS_CALICO_ETCD_ENDPOINTS=" + proxy, "DCOS_CALICO_DATASTORE_TIMEOUT=3s"}
@@ -261,7 +261,7 @@ try dcos calico get -o ya
 
 // startTokenProxy serves gRPC (HTTP/2 without TLS) on a local port and forwards it to backend
 // when the authorization metadata is want, as DC/OS's proxy in front of Calico's etcd does.
-func startTokenProxy(t *testing.T, backend, want string) string {
+func startTokenProxy(t *testing.T, backend, want, certFile, keyFile string) string {
 	t.Helper()
 	target, err := url.Parse(backend)
 	if err != nil {
@@ -290,7 +290,38 @@ func startTokenProxy(t *testing.T, backend, want string) string {
 			rp.ServeHTTP(w, r)
 		}),
 	}
-	go srv.ListenAndServe()
 	t.Cleanup(func() { srv.Close() })
+	if certFile != "" {
+		srv.Protocols = nil // HTTP/2 over TLS, by ALPN
+		go srv.ListenAndServeTLS(certFile, keyFile)
+		return "https://" + srv.Addr
+	}
+	go srv.ListenAndServe()
 	return "http://" + srv.Addr
+}
+
+// An enterprise (https) cluster: etcd's proxy is verified with the CA the DC/OS CLI passes in
+// DCOS_TLS_CA_PATH, and refused with another.
+func TestDCOSPluginTLS(t *testing.T) {
+	bin := filepath.Join(pluginBinary(t, "dcos-calico"), "dcos-calico")
+	e, err := testenv.StartEtcd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Stop()
+	dir := t.TempDir()
+	ca := newCA(t, dir, "cluster-ca")
+	other := newCA(t, dir, "other-ca")
+	cert, key := ca.issue(t, "proxy")
+	proxy := startTokenProxy(t, e.Endpoint, "token=s3cret", cert, key)
+	run := func(caPath string, args ...string) result {
+		return runProgram(t, []string{"HOME=" + t.TempDir(), "DCOS_URL=https://127.0.0.1", "DCOS_ACS_TOKEN=s3cret",
+			"DCOS_TLS_CA_PATH=" + caPath, "DCOS_CALICO_ETCD_ENDPOINTS=" + proxy, "DCOS_CALICO_DATASTORE_TIMEOUT=3s"}, pluginPool, bin, args...)
+	}
+	if r := run(filepath.Join(dir, "cluster-ca.pem"), "calico", "apply", "-f", "-"); r.code != 0 || r.stdout != "Successfully applied 1 'IPPool' resource(s)\n" {
+		t.Fatalf("apply through the https proxy: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if r := run(filepath.Join(other.dir, "other-ca.pem"), "calico", "get", "ippools"); r.code != 1 || !strings.Contains(r.stderr, "certificate") {
+		t.Errorf("another CA: exit %d %q", r.code, r.stderr)
+	}
 }
