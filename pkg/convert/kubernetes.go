@@ -44,7 +44,10 @@ func kubernetesNetworkPolicy(js []byte) (resources.Resource, error) {
 	s := &out.Spec
 	order := kubernetesPolicyOrder
 	s.Order = &order
-	s.Selector = kubernetesSelector(&np.Spec.PodSelector, true)
+	var err error
+	if s.Selector, err = kubernetesSelector(&np.Spec.PodSelector, true); err != nil {
+		return nil, fmt.Errorf("Kubernetes NetworkPolicy '%s': spec.podSelector: %w", np.Name, err)
+	}
 	for i, r := range np.Spec.Ingress {
 		rs, err := kubernetesRules(r.From, r.Ports, true)
 		if err != nil {
@@ -153,11 +156,16 @@ func kubernetesPeer(peer *networkingv1.NetworkPolicyPeer, e *api.EntityRule) err
 		e.NotNets = peer.IPBlock.Except
 		return nil
 	}
+	var err error
 	if peer.PodSelector != nil {
-		e.Selector = kubernetesSelector(peer.PodSelector, true)
+		if e.Selector, err = kubernetesSelector(peer.PodSelector, true); err != nil {
+			return fmt.Errorf("podSelector: %w", err)
+		}
 	}
 	if peer.NamespaceSelector != nil {
-		e.NamespaceSelector = kubernetesSelector(peer.NamespaceSelector, false)
+		if e.NamespaceSelector, err = kubernetesSelector(peer.NamespaceSelector, false); err != nil {
+			return fmt.Errorf("namespaceSelector: %w", err)
+		}
 	}
 	return nil
 }
@@ -182,7 +190,7 @@ func kubernetesPort(port *networkingv1.NetworkPolicyPort) (api.Port, error) {
 
 // kubernetesSelector writes a Kubernetes label selector in Calico's syntax. A pod selector also
 // requires the Kubernetes orchestrator; an empty namespace selector matches every namespace.
-func kubernetesSelector(sel *metav1.LabelSelector, pod bool) string {
+func kubernetesSelector(sel *metav1.LabelSelector, pod bool) (string, error) {
 	var terms []string
 	if pod {
 		terms = append(terms, orchestratorTerm)
@@ -201,10 +209,12 @@ func kubernetesSelector(sel *metav1.LabelSelector, pod bool) string {
 			terms = append(terms, fmt.Sprintf("has(%s)", e.Key))
 		case metav1.LabelSelectorOpDoesNotExist:
 			terms = append(terms, fmt.Sprintf("! has(%s)", e.Key))
+		default:
+			return "", fmt.Errorf("matchExpressions operator '%s' (key %s) must be In, NotIn, Exists or DoesNotExist", e.Operator, e.Key)
 		}
 	}
 	if len(terms) == 0 {
-		return "all()"
+		return "all()", nil
 	}
-	return strings.Join(terms, " && ")
+	return strings.Join(terms, " && "), nil
 }
