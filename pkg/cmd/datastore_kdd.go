@@ -337,7 +337,7 @@ func runMigrateImport(f *Factory, opts *MigrateImportOptions) error {
 		if err := c.Prefetch(ctx, file.resources); err != nil && fatal(err) {
 			return err
 		}
-		errs := f.batch(ctx, "importing", file.resources, func(ctx context.Context, obj resources.Resource) error {
+		errs := f.batch(ctx, "import", file.resources, func(ctx context.Context, obj resources.Resource) error {
 			_, err := c.Apply(ctx, obj)
 			return err
 		})

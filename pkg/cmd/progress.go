@@ -61,8 +61,15 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// batch is client.Batch with a progress bar: the write and delete commands' per-object work.
-func (f *Factory) batch(ctx context.Context, what string, objs []resources.Resource, fn func(context.Context, resources.Resource) error) []error {
+// progressWords describe the commands' work on their bars.
+var progressWords = map[string]string{"create": "creating", "apply": "applying", "replace": "replacing", "delete": "deleting", "import": "importing"}
+
+// batch is client.Batch with a progress bar: the per-object work of the command verb ("apply").
+func (f *Factory) batch(ctx context.Context, verb string, objs []resources.Resource, fn func(context.Context, resources.Resource) error) []error {
+	what, ok := progressWords[verb]
+	if !ok {
+		what = verb
+	}
 	p := f.Progress(len(objs), what)
 	if p == nil {
 		return client.Batch(ctx, objs, fn)

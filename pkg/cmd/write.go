@@ -22,14 +22,13 @@ type WriteOptions struct {
 // writeVerb says how one write command treats one object.
 type writeVerb struct {
 	name, past, use, short, long string
-	progress                     string // the progress bar's description
 	op                           func(c *client.Client, ctx context.Context, obj resources.Resource) (resources.Resource, error)
 	skipExists                   bool
 }
 
 var (
 	createVerb = writeVerb{
-		name: "create", past: "created", progress: "creating", use: "create -f FILENAME",
+		name: "create", past: "created", use: "create -f FILENAME",
 		short: "Create resources from a file or stdin",
 		long: `Create the resources in a file, a directory (-R to recurse) or stdin (-f -).
 Every document is validated before anything is written. Resources that already exist are errors
@@ -38,7 +37,7 @@ unless --skip-exists is given.`,
 		skipExists: true,
 	}
 	applyVerb = writeVerb{
-		name: "apply", past: "applied", progress: "applying", use: "apply -f FILENAME",
+		name: "apply", past: "applied", use: "apply -f FILENAME",
 		short: "Create resources, or replace them if they exist",
 		long: `Apply the resources in a file, a directory (-R to recurse) or stdin (-f -): each is created if it
 does not exist and replaced if it does. A resourceVersion in the input makes the replace conditional
@@ -46,7 +45,7 @@ on it; without one the latest version is replaced, retrying on concurrent update
 		op: (*client.Client).Apply,
 	}
 	replaceVerb = writeVerb{
-		name: "replace", past: "replaced", progress: "replacing", use: "replace -f FILENAME",
+		name: "replace", past: "replaced", use: "replace -f FILENAME",
 		short: "Replace existing resources",
 		long: `Replace the resources in a file, a directory (-R to recurse) or stdin (-f -). A resource that does not
 exist is an error.`,
@@ -122,7 +121,7 @@ func runWrite(f *Factory, verb writeVerb, opts *WriteOptions) error {
 			return err
 		}
 	}
-	errs := f.batch(ctx, verb.progress, objs, func(ctx context.Context, obj resources.Resource) error {
+	errs := f.batch(ctx, verb.name, objs, func(ctx context.Context, obj resources.Resource) error {
 		_, err := verb.op(c, ctx, obj)
 		if err != nil && opts.SkipExists && datastore.IsAlreadyExists(err) {
 			return nil
@@ -230,7 +229,7 @@ func runDelete(f *Factory, opts *DeleteOptions) error {
 			return err
 		}
 	}
-	errs := f.batch(f.ctx(), "deleting", objs, func(ctx context.Context, obj resources.Resource) error {
+	errs := f.batch(f.ctx(), "delete", objs, func(ctx context.Context, obj resources.Resource) error {
 		kind, err := resources.KindOf(obj)
 		if err != nil {
 			return err
