@@ -53,8 +53,10 @@ test-tools:
 
 # `kubectl calico ...`: kubectl runs any kubectl-<name> on PATH as a plugin.
 PREFIX ?= /usr/local
+# kubectl 1.26 and later complete `kubectl calico ...` through kubectl_complete-calico.
 install-kubectl-plugin: build
 	install -D -m 0755 $(BIN)/calicoctl $(DESTDIR)$(PREFIX)/bin/kubectl-calico
+	ln -sf kubectl-calico $(DESTDIR)$(PREFIX)/bin/kubectl_complete-calico
 
 # `dcos calico ...`: the DC/OS CLI plugin package (env/plugin.toml, env/bin/dcos-calico, bash
 # completion), installed with `dcos plugin add bin/dcos-calico.zip`.

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/calicoctl-go/calicoctl/pkg/client"
 	"github.com/calicoctl-go/calicoctl/pkg/resources"
 )
 
@@ -63,7 +64,7 @@ func completeKindAndNames(f *Factory, maxNames int) cobra.CompletionFunc {
 		}
 		ctx, cancel := context.WithTimeout(f.ctx(), CompletionTimeout)
 		defer cancel()
-		c, err := f.Client(configFlag(cmd), false)
+		c, err := completionClient(f, cmd, args)
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
@@ -102,7 +103,7 @@ func completeNamespaces(f *Factory) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		ctx, cancel := context.WithTimeout(f.ctx(), CompletionTimeout)
 		defer cancel()
-		c, err := f.Client(configFlag(cmd), false)
+		c, err := completionClient(f, cmd, args)
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
@@ -144,6 +145,17 @@ func completeContexts(cmd *cobra.Command, args []string, toComplete string) ([]c
 	}
 	sort.Strings(out)
 	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+// completionClient connects as the command itself would: cobra does not run the root's
+// pre-run (which applies --context and --kubeconfig) for __complete, so it is run here.
+func completionClient(f *Factory, cmd *cobra.Command, args []string) (*client.Client, error) {
+	if pre := cmd.Root().PersistentPreRunE; pre != nil {
+		if err := pre(cmd, args); err != nil {
+			return nil, err
+		}
+	}
+	return f.Client(configFlag(cmd), false)
 }
 
 func configFlag(cmd *cobra.Command) string {

@@ -22,7 +22,10 @@ import (
 const (
 	modeCalicoctl = ""
 	modeKubectl   = "kubectl"
-	modeDCOS      = "dcos"
+	// modeKubectlComplete is kubectl_complete-calico, which kubectl (1.26 and later) runs to
+	// complete `kubectl calico ...` with the words after "calico".
+	modeKubectlComplete = "kubectl_complete"
+	modeDCOS            = "dcos"
 
 	// dcosCommand is the top-level noun the DC/OS CLI passes as the plugin's first argument.
 	dcosCommand = "calico"
@@ -35,6 +38,8 @@ func pluginMode(argv0 string) string {
 	switch {
 	case strings.HasPrefix(base, "kubectl-"):
 		return modeKubectl
+	case strings.HasPrefix(base, "kubectl_complete-"):
+		return modeKubectlComplete
 	case strings.HasPrefix(base, "dcos-"):
 		return modeDCOS
 	}
@@ -45,7 +50,7 @@ func pluginMode(argv0 string) string {
 // "dcos calico".
 func CommandName(argv0 string) string {
 	switch pluginMode(argv0) {
-	case modeKubectl:
+	case modeKubectl, modeKubectlComplete:
 		return "kubectl calico"
 	case modeDCOS:
 		return "dcos calico"
@@ -60,7 +65,7 @@ func setDisplayName(root *cobra.Command, argv0 string) {
 			root.Annotations = map[string]string{}
 		}
 		root.Annotations[cobra.CommandDisplayNameAnnotation] = name
-		root.Long = strings.Replace(root.Long, "The calicoctl command line tool", "The calico "+pluginMode(argv0)+" plugin", 1)
+		root.Long = strings.Replace(root.Long, "The calicoctl command line tool", "The calico "+strings.Fields(name)[0]+" plugin", 1)
 	}
 }
 
@@ -71,6 +76,14 @@ func pluginArgs(f *Factory, argv0 string, args []string) (out []string, code int
 	switch pluginMode(argv0) {
 	case modeKubectl:
 		return kubectlArgs(args), 0, false
+	case modeKubectlComplete:
+		// The last word is the one being completed: it stays last.
+		if len(args) == 0 {
+			return []string{cobra.ShellCompRequestCmd, ""}, 0, false
+		}
+		last := args[len(args)-1]
+		words := kubectlArgs(args[:len(args)-1])
+		return append(append([]string{cobra.ShellCompRequestCmd}, words...), last), 0, false
 	case modeDCOS:
 		return dcosArgs(f, args)
 	}

@@ -167,6 +167,39 @@ func TestKubectlPlugin(t *testing.T) {
 	if r := k("", "--context", "real", "get", "networkpolicies", "-o", "name"); r.code != 0 || r.stdout != "" {
 		t.Errorf("default namespace has no policy: exit %d %q %q", r.code, r.stdout, r.stderr)
 	}
+	// kubectl 1.26 and later complete plugins through kubectl_complete-<name>.
+	t.Run("completion", func(t *testing.T) {
+		var v struct {
+			ClientVersion struct{ Major, Minor string } `json:"clientVersion"`
+		}
+		out, err := exec.Command(kubectl, "version", "--client", "-o", "json").Output()
+		if err != nil || json.Unmarshal(out, &v) != nil {
+			t.Fatalf("kubectl version: %v %s", err, out)
+		}
+		if minor, _ := strconv.Atoi(strings.TrimRight(v.ClientVersion.Minor, "+")); v.ClientVersion.Major == "1" && minor < 26 {
+			t.Skipf("kubectl 1.%d completes no plugins (1.26 and later do)", minor)
+		}
+		if err := os.Symlink(filepath.Join(dir, "kubectl-calico"), filepath.Join(dir, "kubectl_complete-calico")); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct{ args, want string }{
+			{"calico ge", "get"},
+			{"calico get ippool --context real ", "plugin-pool"},
+			{"calico -n dev --context real get networkpolicy ", "web"},
+		} {
+			words := strings.Split(tc.args, " ")
+			r := runProgram(t, env, "", kubectl, append([]string{"__complete"}, words...)...)
+			var got []string
+			for _, line := range strings.Split(r.stdout, "\n") {
+				if line != "" && !strings.HasPrefix(line, ":") {
+					got = append(got, strings.SplitN(line, "\t", 2)[0])
+				}
+			}
+			if r.code != 0 || strings.Join(got, " ") != tc.want {
+				t.Errorf("kubectl __complete %s: exit %d %q %q, want %q", tc.args, r.code, got, r.stderr, tc.want)
+			}
+		}
+	})
 	// Messages that suggest a command suggest it as the operator types it.
 	v1 := writeFile(t, "v1.yaml", "apiVersion: v1\nkind: policy\nmetadata: {name: p}\n")
 	if r := k("", "validate", "-f", v1); r.code != 1 || !strings.Contains(r.stderr, "'kubectl calico convert -f "+v1+"'") {

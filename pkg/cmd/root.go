@@ -18,7 +18,7 @@ var logLevels = []string{"panic", "fatal", "error", "warn", "info", "debug"}
 // kubectl-calico, otherwise as calicoctl.
 func Name(argv0 string) (name, description string) {
 	switch pluginMode(argv0) {
-	case modeKubectl:
+	case modeKubectl, modeKubectlComplete:
 		return "kubectl-calico", "calico kubectl plugin"
 	case modeDCOS:
 		return "dcos-calico", "calico DC/OS CLI plugin"
