@@ -37,10 +37,11 @@ vet:
 unit: build kube-apiserver test-tools
 	$(GO) test -count=1 ./...
 
-# Short runs of the fuzz targets: the manifest decoder and the selector parser.
+# Short runs of the fuzz targets: the manifest decoder, the selector parser and the v1 converter.
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./pkg/manifest
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./pkg/resources/selector
+	$(GO) test -run '^$$' -fuzz '^FuzzConvert$$' -fuzztime $(FUZZTIME) ./pkg/convert
 
 test: vet unit fuzz
 

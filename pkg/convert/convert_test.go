@@ -2,6 +2,7 @@ package convert
 
 import (
 	"net"
+	"os"
 	"strings"
 	"testing"
 
@@ -138,4 +139,21 @@ func TestBadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Convert never panics, whatever the input; it returns objects or an error.
+func FuzzConvert(f *testing.F) {
+	for _, name := range []string{"tenant", "kubernetes-networkpolicy", "bgppeer", "node", "tier", "ippool", "hostendpoint", "dcos-bookstore"} {
+		data, err := os.ReadFile("testdata/" + name + ".yaml")
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		res, err := Convert(data, "fuzz.yaml")
+		if err == nil && res == nil {
+			t.Fatal("no result and no error")
+		}
+	})
 }
