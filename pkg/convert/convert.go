@@ -28,19 +28,6 @@ type Result struct {
 	Notes []string
 }
 
-// V1Kinds are the calicoctl v1 kinds convert accepts, as the v1 API spelled them.
-var V1Kinds = []string{"node", "hostEndpoint", "workloadEndpoint", "profile", "policy", "tier", "ipPool", "bgpPeer"}
-
-// IsV1Kind reports whether kind (any case) is a calicoctl v1 kind.
-func IsV1Kind(kind string) bool {
-	for _, k := range V1Kinds {
-		if strings.EqualFold(k, kind) {
-			return true
-		}
-	}
-	return false
-}
-
 // Error is a conversion failure of one document.
 type Error struct {
 	At  string // "FILE, document N (line L)"
@@ -92,7 +79,7 @@ func (r *Result) document(js []byte, at string) error {
 		return &Error{at, "not a resource: expected a mapping with apiVersion, kind, metadata and spec"}
 	}
 	switch {
-	case h.APIVersion == "v1" && (h.Kind == "List" || strings.HasSuffix(h.Kind, "List") && IsV1Kind(strings.TrimSuffix(h.Kind, "List"))):
+	case h.APIVersion == "v1" && (h.Kind == "List" || strings.HasSuffix(h.Kind, "List") && manifest.IsV1Kind(strings.TrimSuffix(h.Kind, "List"))):
 		var l v1List
 		if err := strict(js, &l); err != nil {
 			return &Error{at, fmt.Sprintf("v1 %s: %v", h.Kind, err)}
@@ -103,7 +90,7 @@ func (r *Result) document(js []byte, at string) error {
 			}
 		}
 		return nil
-	case h.APIVersion == "v1" && IsV1Kind(h.Kind):
+	case h.APIVersion == "v1" && manifest.IsV1Kind(h.Kind):
 		obj, err := r.v1(h.Kind, js)
 		if err != nil {
 			return &Error{at, err.Error()}
@@ -125,7 +112,7 @@ func (r *Result) document(js []byte, at string) error {
 		r.Objects = append(r.Objects, objs...)
 		return nil
 	case h.APIVersion == "v1":
-		return &Error{at, fmt.Sprintf("conversion for the resource type '%s' is not supported: the v1 kinds are %s", h.Kind, strings.Join(V1Kinds, ", "))}
+		return &Error{at, fmt.Sprintf("conversion for the resource type '%s' is not supported: the v1 kinds are %s", h.Kind, strings.Join(manifest.V1Kinds, ", "))}
 	default:
 		return &Error{at, fmt.Sprintf("conversion for the resource type '%s' (apiVersion %q) is not supported: give calicoctl v1 manifests (apiVersion v1) or Kubernetes NetworkPolicies (apiVersion networking.k8s.io/v1)", h.Kind, h.APIVersion)}
 	}

@@ -362,22 +362,22 @@ func hint(apiVersion, kind, at string) string {
 	}
 }
 
-// v1Kinds are the kinds of calicoctl v1 manifests, which `calicoctl convert` reads.
-var v1Kinds = []string{"node", "hostEndpoint", "workloadEndpoint", "profile", "policy", "tier", "ipPool", "bgpPeer"}
+// V1Kinds are the kinds of calicoctl v1 manifests (apiVersion v1), as the v1 API spelled them;
+// `calicoctl convert` reads them.
+var V1Kinds = []string{"node", "hostEndpoint", "workloadEndpoint", "profile", "policy", "tier", "ipPool", "bgpPeer"}
 
-func oldFormat(apiVersion, kind string) bool {
-	if apiVersion == "networking.k8s.io/v1" && kind == "NetworkPolicy" {
-		return true
-	}
-	if apiVersion != "v1" {
-		return false
-	}
-	for _, k := range v1Kinds {
+// IsV1Kind reports whether kind (any case) is a calicoctl v1 kind.
+func IsV1Kind(kind string) bool {
+	for _, k := range V1Kinds {
 		if strings.EqualFold(k, kind) {
 			return true
 		}
 	}
 	return false
+}
+
+func oldFormat(apiVersion, kind string) bool {
+	return apiVersion == "networking.k8s.io/v1" && kind == "NetworkPolicy" || apiVersion == "v1" && IsV1Kind(kind)
 }
 
 // OldFormatError is a document that `calicoctl convert` turns into v3: a calicoctl v1 manifest
