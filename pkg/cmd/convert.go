@@ -74,13 +74,14 @@ func runConvert(f *Factory, opts *ConvertOptions) error {
 	if len(res.Objects) == 0 {
 		return fmt.Errorf("no resources specified in file %s", opts.Filename)
 	}
+	// The notes come first: they may explain a validation failure.
+	for _, n := range res.Notes {
+		fmt.Fprintln(f.ErrOut, "note: "+n)
+	}
 	if !opts.IgnoreValidation {
 		if _, errs := client.PrepareAll(res.Objects); len(errs) > 0 {
 			return fmt.Errorf("converted manifest resource(s) failed validation: %s\nfix the input, or print the result anyway with --ignore-validation", errList(errs))
 		}
-	}
-	for _, n := range res.Notes {
-		fmt.Fprintln(f.ErrOut, "note: "+n)
 	}
 	return printConverted(f.Out, res.Objects, opts.Output)
 }
