@@ -118,16 +118,16 @@ func kubectlArgs(args []string) []string {
 			if len(ns) == 0 {
 				return rest
 			}
-			return insertAfterCommand(rest, ns)
+			return appendFlags(rest, ns)
 		}
 		rest = append(rest, a)
 	}
 	return append(rest, ns...)
 }
 
-// insertAfterCommand puts flags at the end: every command with -n takes flags anywhere after
-// its name, and the end keeps "--" and positional arguments intact.
-func insertAfterCommand(args, flags []string) []string {
+// appendFlags puts flags at the end, before any "--": every command with -n takes flags anywhere after
+// its name, and what follows "--" stays positional.
+func appendFlags(args, flags []string) []string {
 	for i, a := range args {
 		if a == "--" {
 			return append(append(append([]string{}, args[:i]...), flags...), args[i:]...)
