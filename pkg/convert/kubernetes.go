@@ -39,8 +39,9 @@ func kubernetesNetworkPolicy(js []byte) (resources.Resource, error) {
 	out := newObject(api.KindNetworkPolicy).(*api.NetworkPolicy)
 	out.Name = np.Name
 	out.Namespace = np.Namespace
+	// Labels are kept; annotations describe the Kubernetes object (kubectl's
+	// last-applied-configuration...) and are not carried over.
 	out.Labels = np.Labels
-	out.Annotations = np.Annotations
 	s := &out.Spec
 	order := kubernetesPolicyOrder
 	s.Order = &order
