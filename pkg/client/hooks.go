@@ -16,11 +16,27 @@ import (
 // an update. Offline rules belong in package validation.
 var checks = map[string]func(ctx context.Context, c *Client, obj, stored resources.Resource) error{
 	"IPPool":                    checkIPPool,
-	"NetworkPolicy":             checkTier,
+	"NetworkPolicy":             checkNetworkPolicy,
 	"GlobalNetworkPolicy":       checkTier,
 	"StagedNetworkPolicy":       checkTier,
 	"StagedGlobalNetworkPolicy": checkTier,
 	"Tier":                      checkTierUpdate,
+}
+
+// knpReason is why knp.default.* policies are refused: kube-controllers derives them from
+// Kubernetes NetworkPolicies.
+const knpReason = "kubernetes network policies must be managed through the kubernetes API"
+
+func checkNetworkPolicy(ctx context.Context, c *Client, obj, stored resources.Resource) error {
+	if validation.IsKubernetesNetworkPolicyName(obj.GetName()) {
+		op := "create or apply"
+		if stored != nil {
+			op = "update"
+		}
+		k, _ := resources.KindOf(obj)
+		return &datastore.NotSupportedError{Operation: op, ID: k.ID(obj.GetNamespace(), obj.GetName()), Reason: knpReason}
+	}
+	return checkTier(ctx, c, obj, stored)
 }
 
 func (c *Client) check(ctx context.Context, kind *resources.Kind, obj, stored resources.Resource) error {
@@ -34,7 +50,7 @@ func (c *Client) check(ctx context.Context, kind *resources.Kind, obj, stored re
 var deleteChecks = map[string]func(ctx context.Context, c *Client, kind *resources.Kind, namespace, name string) error{
 	"NetworkPolicy": func(_ context.Context, _ *Client, kind *resources.Kind, namespace, name string) error {
 		if validation.IsKubernetesNetworkPolicyName(name) {
-			return &datastore.NotSupportedError{Operation: "delete", ID: kind.ID(namespace, name), Reason: "kubernetes network policies must be managed through the kubernetes API"}
+			return &datastore.NotSupportedError{Operation: "delete", ID: kind.ID(namespace, name), Reason: knpReason}
 		}
 		return nil
 	},
@@ -57,10 +73,12 @@ func checkIPPool(ctx context.Context, c *Client, obj, stored resources.Resource)
 	if stored != nil {
 		old := stored.(*api.IPPool)
 		if !sameCIDR(old.Spec.CIDR, pool.Spec.CIDR) {
-			return validation.FieldError(id, "spec.cidr", pool.Spec.CIDR, fmt.Sprintf("the CIDR of an IP pool cannot be changed (it is %s); create a new pool and disable this one", old.Spec.CIDR))
+			return validation.FieldError(id, "spec.cidr", pool.Spec.CIDR, fmt.Sprintf("the CIDR of an IP pool cannot be changed (it is %s); create a new pool and disable this one", old.Spec.CIDR)).
+				Calico("IPPool.Spec.CIDR", "")
 		}
 		if old.Spec.BlockSize != pool.Spec.BlockSize {
-			return validation.FieldError(id, "spec.blockSize", pool.Spec.BlockSize, fmt.Sprintf("the block size of an IP pool cannot be changed (it is %d)", old.Spec.BlockSize))
+			return validation.FieldError(id, "spec.blockSize", pool.Spec.BlockSize, fmt.Sprintf("the block size of an IP pool cannot be changed (it is %d)", old.Spec.BlockSize)).
+				Calico("IPPool.Spec.BlockSize", "")
 		}
 		return nil
 	}
@@ -79,7 +97,8 @@ func checkIPPool(ctx context.Context, c *Client, obj, stored resources.Resource)
 			continue
 		}
 		if _, oc, err := net.ParseCIDR(other.Spec.CIDR); err == nil && (oc.Contains(cidr.IP) || cidr.Contains(oc.IP)) {
-			return validation.FieldError(id, "spec.cidr", pool.Spec.CIDR, fmt.Sprintf("overlaps with IPPool(%s) CIDR %s; IP pools must not overlap: choose another range, or delete or shrink the other pool", other.Name, other.Spec.CIDR))
+			return validation.FieldError(id, "spec.cidr", pool.Spec.CIDR, "IP pools must not overlap: choose another range, or delete or shrink the other pool").
+				Calico("IPPool.Spec.CIDR", fmt.Sprintf("IPPool(%s) CIDR overlaps with IPPool(%s) CIDR %s", pool.Name, other.Name, other.Spec.CIDR))
 		}
 	}
 	return nil
@@ -146,6 +165,9 @@ func checkTierUpdate(_ context.Context, c *Client, obj, _ resources.Resource) er
 }
 
 var protectedTiers = map[string]bool{"default": true, "kube-admin": true, "kube-baseline": true}
+
+// ProtectedTier reports the tiers every Calico datastore has and that cannot be deleted.
+func ProtectedTier(name string) bool { return protectedTiers[name] }
 
 // checkTierDelete refuses to delete the built-in tiers and tiers that still hold policies.
 func checkTierDelete(ctx context.Context, c *Client, kind *resources.Kind, _, name string) error {

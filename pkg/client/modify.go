@@ -77,6 +77,11 @@ func (c *Client) Patch(ctx context.Context, kind *resources.Kind, namespace, nam
 		if fresh.GetName() != obj.GetName() || fresh.GetNamespace() != obj.GetNamespace() {
 			return nil, &PatchError{Step: "patching " + kind.ID(namespace, name), Err: errors.New("a patch cannot change metadata.name or metadata.namespace: create the resource under its new name and delete the old one")}
 		}
+		// A resourceVersion in the patch pins the revision the patch was written against, as in
+		// Calico: a stale one is an update conflict, never silently overwritten.
+		if rv := fresh.GetResourceVersion(); rv != "" && rv != obj.GetResourceVersion() {
+			return nil, &datastore.ConflictError{ID: kind.ID(namespace, name)}
+		}
 		fresh.GetObjectKind().SetGroupVersionKind(obj.GetObjectKind().GroupVersionKind())
 		fresh.SetName(obj.GetName())
 		fresh.SetNamespace(obj.GetNamespace())

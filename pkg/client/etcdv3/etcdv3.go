@@ -510,16 +510,14 @@ func (s *Store) List(ctx context.Context, kind *resources.Kind, opts datastore.L
 		}
 		from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
 	}
-	items, err := decodeAll(kind, kvs, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &datastore.List{Kind: kind, ResourceVersion: strconv.FormatInt(rev, 10), Items: items}, nil
+	items, skipped := decodeAll(kind, kvs, opts)
+	return &datastore.List{Kind: kind, ResourceVersion: strconv.FormatInt(rev, 10), Items: items, Skipped: skipped}, nil
 }
 
 // decodeAll decodes values, skipping keys that are not objects of the kind (deeper paths), on
-// all cores when there are many.
-func decodeAll(kind *resources.Kind, kvs []*mvccpb.KeyValue, opts datastore.ListOptions) ([]resources.Resource, error) {
+// all cores when there are many. A value that does not decode is left out and reported, so that
+// one corrupt key does not hide the rest.
+func decodeAll(kind *resources.Kind, kvs []*mvccpb.KeyValue, opts datastore.ListOptions) (items []resources.Resource, skipped []error) {
 	segments := 1
 	if kind.Namespaced {
 		segments = 2
@@ -536,15 +534,18 @@ func decodeAll(kind *resources.Kind, kvs []*mvccpb.KeyValue, opts datastore.List
 		}
 		keep = append(keep, kv)
 	}
-	items := make([]resources.Resource, len(keep))
+	decoded := make([]resources.Resource, len(keep))
 	errs := make([]error, len(keep))
-	parallel.For(len(keep), 256, func(i int) { items[i], errs[i] = decode(kind, keep[i]) })
-	for _, err := range errs {
+	parallel.For(len(keep), 256, func(i int) { decoded[i], errs[i] = decode(kind, keep[i]) })
+	items = decoded[:0]
+	for i, err := range errs {
 		if err != nil {
-			return nil, err
+			skipped = append(skipped, err)
+			continue
 		}
+		items = append(items, decoded[i])
 	}
-	return items, nil
+	return items, skipped
 }
 
 func (s *Store) Watch(ctx context.Context, kind *resources.Kind, opts datastore.ListOptions) (<-chan datastore.Event, error) {
