@@ -16,6 +16,7 @@ import (
 // an update. Offline rules belong in package validation.
 var checks = map[string]func(ctx context.Context, c *Client, obj, stored resources.Resource) error{
 	"IPPool":                    checkIPPool,
+	"BGPPeer":                   checkBGPPeerFilters,
 	"NetworkPolicy":             checkTier,
 	"GlobalNetworkPolicy":       checkTier,
 	"StagedNetworkPolicy":       checkTier,
@@ -168,4 +169,28 @@ func checkTierDelete(ctx context.Context, c *Client, kind *resources.Kind, _, na
 	delete(c.tiers, name)
 	c.tiersMu.Unlock()
 	return nil
+}
+
+// checkBGPPeerFilters refuses a BGPPeer whose filters name BGPFilters that do not exist, naming
+// every missing one.
+func checkBGPPeerFilters(ctx context.Context, c *Client, obj, _ resources.Resource) error {
+	peer := obj.(*api.BGPPeer)
+	if len(peer.Spec.Filters) == 0 {
+		return nil
+	}
+	kind, _ := resources.ByKind("BGPFilter")
+	var missing []string
+	for _, name := range peer.Spec.Filters {
+		if _, err := c.store.Get(ctx, kind, "", name); err != nil {
+			if !datastore.IsDoesNotExist(err) {
+				return err
+			}
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return validation.FieldError(validation.ID("BGPPeer", false, "", peer.Name), "spec.filters", strings.Join(missing, ", "),
+		"BGPFilter(s) not found: "+strings.Join(missing, ", ")+"; create them first (calicoctl get bgpfilters lists them) or remove them from spec.filters")
 }
