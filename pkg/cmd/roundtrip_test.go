@@ -247,6 +247,11 @@ func TestDefaultsAreStoredOnWrite(t *testing.T) {
 		if out := c.ok("get", "felixconfig", "node.n1", "-o", "jsonpath={.spec}"); strings.Contains(out, "floatingIPs") || !strings.Contains(out, "Return") {
 			t.Errorf("get of an object stored without defaults: %s", out)
 		}
+		// label writes through the same update as Calico's, which fills in the defaults.
+		c.ok("label", "felixconfig", "node.n1", "x=y")
+		bare.spec = `{"defaultEndpointToHostAction":"Return","bpfLogLevel":"","nftablesMode":"Auto","nftablesFlowTableOffload":"Disabled",` +
+			`"bpfConnectTimeLoadBalancing":"TCP","bpfHostNetworkedNATWithoutCTLB":"Enabled","floatingIPs":"Disabled"}`
+		expectStored(t, c, bare, "label", nil)
 
 		c.ok("apply", "-f", writeFile(t, "objs.yaml", `apiVersion: projectcalico.org/v3
 kind: FelixConfiguration
@@ -298,8 +303,8 @@ spec:
 		peer := func(filters string) string {
 			return "apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata:\n  name: p1\nspec:\n  peerIP: 192.0.2.1\n  asNumber: 64513\n  filters: " + filters + "\n"
 		}
-		for _, cmd := range []string{"create", "apply"} {
-			r := c.run("", cmd, "-f", writeFile(t, "peer.yaml", peer("[f1, f2, f3]")))
+		for _, cmd := range [][]string{{"create"}, {"apply"}, {"create", "--dry-run"}} {
+			r := c.run("", append(cmd, "-f", writeFile(t, "peer.yaml", peer("[f1, f2, f3]")))...)
 			if r.code != 1 || !strings.Contains(r.stderr, "BGPFilter(s) not found: f2, f3") || !strings.Contains(r.stderr, "BGPPeer(p1)") {
 				t.Errorf("%s with missing filters: exit %d, stderr %q", cmd, r.code, r.stderr)
 			}
