@@ -17,6 +17,7 @@ import (
 var checks = map[string]func(ctx context.Context, c *Client, obj, stored resources.Resource) error{
 	"IPPool":                    checkIPPool,
 	"BGPPeer":                   checkBGPPeerFilters,
+	"BGPFilter":                 rememberBGPFilter,
 	"NetworkPolicy":             checkTier,
 	"GlobalNetworkPolicy":       checkTier,
 	"StagedNetworkPolicy":       checkTier,
@@ -33,6 +34,7 @@ func (c *Client) check(ctx context.Context, kind *resources.Kind, obj, stored re
 
 // Checks before a delete, per kind.
 var deleteChecks = map[string]func(ctx context.Context, c *Client, kind *resources.Kind, namespace, name string) error{
+	"BGPFilter": forgetBGPFilter,
 	"NetworkPolicy": func(_ context.Context, _ *Client, kind *resources.Kind, namespace, name string) error {
 		if validation.IsKubernetesNetworkPolicyName(name) {
 			return &datastore.NotSupportedError{Operation: "delete", ID: kind.ID(namespace, name), Reason: "kubernetes network policies must be managed through the kubernetes API"}
@@ -172,7 +174,7 @@ func checkTierDelete(ctx context.Context, c *Client, kind *resources.Kind, _, na
 }
 
 // checkBGPPeerFilters refuses a BGPPeer whose filters name BGPFilters that do not exist, naming
-// every missing one.
+// every missing one. Filters known to exist are remembered for the life of the client.
 func checkBGPPeerFilters(ctx context.Context, c *Client, obj, _ resources.Resource) error {
 	peer := obj.(*api.BGPPeer)
 	if len(peer.Spec.Filters) == 0 {
@@ -181,16 +183,33 @@ func checkBGPPeerFilters(ctx context.Context, c *Client, obj, _ resources.Resour
 	kind, _ := resources.ByKind("BGPFilter")
 	var missing []string
 	for _, name := range peer.Spec.Filters {
+		if _, known := c.bgpFilters.Load(name); known {
+			continue
+		}
 		if _, err := c.store.Get(ctx, kind, "", name); err != nil {
 			if !datastore.IsDoesNotExist(err) {
 				return err
 			}
 			missing = append(missing, name)
+			continue
 		}
+		c.bgpFilters.Store(name, struct{}{})
 	}
 	if len(missing) == 0 {
 		return nil
 	}
 	return validation.FieldError(validation.ID("BGPPeer", false, "", peer.Name), "spec.filters", strings.Join(missing, ", "),
 		"BGPFilter(s) not found: "+strings.Join(missing, ", ")+"; create them first (calicoctl get bgpfilters lists them) or remove them from spec.filters")
+}
+
+// rememberBGPFilter notes a BGPFilter being written, for the peers after it in the same batch.
+func rememberBGPFilter(_ context.Context, c *Client, obj, _ resources.Resource) error {
+	c.bgpFilters.Store(obj.GetName(), struct{}{})
+	return nil
+}
+
+// forgetBGPFilter drops a BGPFilter being deleted from those known to exist.
+func forgetBGPFilter(_ context.Context, c *Client, _ *resources.Kind, _, name string) error {
+	c.bgpFilters.Delete(name)
+	return nil
 }

@@ -319,6 +319,22 @@ spec:
 		if r.code != 1 || !strings.Contains(r.stderr, "BGPFilter(s) not found: gone") {
 			t.Errorf("patch naming a missing filter: exit %d, stderr %q", r.code, r.stderr)
 		}
+		// A filter created by the same command counts, in a dry run too.
+		both := "apiVersion: projectcalico.org/v3\nkind: BGPFilter\nmetadata:\n  name: f9\nspec: {}\n---\n" +
+			strings.Replace(peer("[f1, f9]"), "name: p1", "name: p9", 1)
+		for _, args := range [][]string{{"create", "--dry-run"}, {"create"}} {
+			if r := c.run("", append(args, "-f", writeFile(t, "both.yaml", both))...); r.code != 0 {
+				t.Errorf("%v of a filter and a peer using it: exit %d, stderr %q", args, r.code, r.stderr)
+			}
+		}
+		c.ok("get", "bgppeer", "p9")
+		// A filter deleted is forgotten.
+		c.ok("delete", "bgppeer", "p9")
+		c.ok("delete", "bgpfilter", "f9")
+		if r := c.run("", "create", "-f", writeFile(t, "peer.yaml", strings.Replace(peer("[f9]"), "name: p1", "name: p9", 1))); r.code != 1 ||
+			!strings.Contains(r.stderr, "BGPFilter(s) not found: f9") {
+			t.Errorf("create naming a deleted filter: exit %d, stderr %q", r.code, r.stderr)
+		}
 	})
 }
 
