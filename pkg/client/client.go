@@ -39,6 +39,10 @@ type Client struct {
 	tiersMu sync.Mutex
 	tiers   map[string]bool
 
+	// bgpFilters holds the names of BGPFilters known to exist or being written by this client,
+	// so that BGPPeers later in the same batch (or dry run) that use them need not read them.
+	bgpFilters sync.Map
+
 	prefetchMu sync.Mutex
 	prefetched map[*resources.Kind]map[string]resources.Resource
 

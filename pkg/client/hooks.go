@@ -16,6 +16,8 @@ import (
 // an update. Offline rules belong in package validation.
 var checks = map[string]func(ctx context.Context, c *Client, obj, stored resources.Resource) error{
 	"IPPool":                    checkIPPool,
+	"BGPPeer":                   checkBGPPeerFilters,
+	"BGPFilter":                 rememberBGPFilter,
 	"NetworkPolicy":             checkNetworkPolicy,
 	"GlobalNetworkPolicy":       checkTier,
 	"StagedNetworkPolicy":       checkTier,
@@ -48,6 +50,7 @@ func (c *Client) check(ctx context.Context, kind *resources.Kind, obj, stored re
 
 // Checks before a delete, per kind.
 var deleteChecks = map[string]func(ctx context.Context, c *Client, kind *resources.Kind, namespace, name string) error{
+	"BGPFilter": forgetBGPFilter,
 	"NetworkPolicy": func(_ context.Context, _ *Client, kind *resources.Kind, namespace, name string) error {
 		if validation.IsKubernetesNetworkPolicyName(name) {
 			return &datastore.NotSupportedError{Operation: "delete", ID: kind.ID(namespace, name), Reason: knpReason}
@@ -189,5 +192,46 @@ func checkTierDelete(ctx context.Context, c *Client, kind *resources.Kind, _, na
 	c.tiersMu.Lock()
 	delete(c.tiers, name)
 	c.tiersMu.Unlock()
+	return nil
+}
+
+// checkBGPPeerFilters refuses a BGPPeer whose filters name BGPFilters that do not exist, naming
+// every missing one. Filters known to exist are remembered for the life of the client.
+func checkBGPPeerFilters(ctx context.Context, c *Client, obj, _ resources.Resource) error {
+	peer := obj.(*api.BGPPeer)
+	if len(peer.Spec.Filters) == 0 {
+		return nil
+	}
+	kind, _ := resources.ByKind("BGPFilter")
+	var missing []string
+	for _, name := range peer.Spec.Filters {
+		if _, known := c.bgpFilters.Load(name); known {
+			continue
+		}
+		if _, err := c.store.Get(ctx, kind, "", name); err != nil {
+			if !datastore.IsDoesNotExist(err) {
+				return err
+			}
+			missing = append(missing, name)
+			continue
+		}
+		c.bgpFilters.Store(name, struct{}{})
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return validation.FieldError(validation.ID("BGPPeer", false, "", peer.Name), "spec.filters", strings.Join(missing, ", "),
+		"BGPFilter(s) not found: "+strings.Join(missing, ", ")+"; create them first (calicoctl get bgpfilters lists them) or remove them from spec.filters")
+}
+
+// rememberBGPFilter notes a BGPFilter being written, for the peers after it in the same batch.
+func rememberBGPFilter(_ context.Context, c *Client, obj, _ resources.Resource) error {
+	c.bgpFilters.Store(obj.GetName(), struct{}{})
+	return nil
+}
+
+// forgetBGPFilter drops a BGPFilter being deleted from those known to exist.
+func forgetBGPFilter(_ context.Context, c *Client, _ *resources.Kind, _, name string) error {
+	c.bgpFilters.Delete(name)
 	return nil
 }

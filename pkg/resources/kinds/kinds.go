@@ -151,6 +151,7 @@ func init() {
 		Aliases: []string{"felixconfiguration", "felixconfigurations", "felixconfig", "felixconfigs"},
 		Columns: []r.Column{nameCol},
 		Default: []string{"NAME"}, Wide: []string{"NAME"},
+		SetDefaults: defaultFelixConfiguration,
 	})
 	kind[api.GlobalNetworkPolicy](r.Kind{
 		Kind: "GlobalNetworkPolicy", Plural: "globalnetworkpolicies",
@@ -224,6 +225,7 @@ func init() {
 		Aliases: []string{"kubecontrollersconfiguration", "kubecontrollersconfigurations", "kubecontrollersconfig", "kubecontrollersconfigs"},
 		Columns: []r.Column{nameCol},
 		Default: []string{"NAME"}, Wide: []string{"NAME"},
+		SetDefaults: defaultKubeControllersConfiguration,
 	})
 	kind[api.NetworkPolicy](r.Kind{
 		Kind: "NetworkPolicy", Plural: "networkpolicies", Namespaced: true,
