@@ -34,11 +34,15 @@ var cascades = map[string]func(ctx context.Context, c *Client, kind *resources.K
 // deleteNode removes what belongs to a node: its workload and host endpoints, its BGP peers,
 // its per-node Felix and BGP configuration and its IPAM addresses and affinities, then the node.
 func deleteNode(ctx context.Context, c *Client, kind *resources.Kind, name, resourceVersion string) (resources.Resource, error) {
+	// A node that is already gone may have left its objects behind: clean them up all the same,
+	// as Calico does, and report that the node does not exist.
 	node, err := c.store.Get(ctx, kind, "", name)
-	if err != nil {
+	missing := datastore.IsDoesNotExist(err)
+	unreadable := datastore.IsUnreadable(err)
+	switch {
+	case err != nil && !((missing || unreadable) && resourceVersion == ""):
 		return nil, err
-	}
-	if resourceVersion != "" && node.GetResourceVersion() != resourceVersion {
+	case err == nil && resourceVersion != "" && node.GetResourceVersion() != resourceVersion:
 		return nil, &datastore.ConflictError{ID: kind.ID("", name)}
 	}
 	if c.ipam != nil {
@@ -71,6 +75,12 @@ func deleteNode(ctx context.Context, c *Client, kind *resources.Kind, name, reso
 			}
 		}
 	}
+	if missing {
+		return nil, err
+	}
+	if unreadable {
+		return c.store.Delete(ctx, kind, "", name, "")
+	}
 	return c.store.Delete(ctx, kind, "", name, node.GetResourceVersion())
 }
 
@@ -82,6 +92,10 @@ const poolDrainDelay = 500 * time.Millisecond
 // affinities, and deletes it.
 func deleteIPPool(ctx context.Context, c *Client, kind *resources.Kind, name, resourceVersion string) (resources.Resource, error) {
 	obj, err := c.store.Get(ctx, kind, "", name)
+	if datastore.IsUnreadable(err) {
+		// Nothing can be allocated from a pool no one can read: just remove it.
+		return c.store.Delete(ctx, kind, "", name, resourceVersion)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -34,7 +34,7 @@ func TestBadInputIsRefusedAndNothingWritten(t *testing.T) {
 		{"invalid selector names its position", "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata:\n  name: p\nspec:\n  selector: app = 'x'\n", nil,
 			[]string{"error with field Selector = 'app = 'x''", "position 4", "at GlobalNetworkPolicy(p).spec.selector"}},
 		{"invalid name", strings.Replace(pool1, "name: pool1", "name: Bad_Name", 1), nil,
-			[]string{"error with field Name = 'Bad_Name' (a name must consist of lower case letters, digits, '-' and '.', and start and end with a letter or digit (e.g. my-name or abc.123)) at IPPool(Bad_Name).metadata.name"}},
+			[]string{"error with field Metadata.Name = 'Bad_Name' (name must consist of lower case alphanumeric characters, '-' or '.' (regex: [a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)) at IPPool(Bad_Name).metadata.name"}},
 		{"one invalid document stops the whole file", twoPools + "---\n" + strings.Replace(strings.Replace(pool1, "pool1", "pool3", 1), "10.1.0.0/16", "300.0.0.0/8", 1), nil,
 			[]string{"failed to create 'IPPool' resource: [error with field IPPool.Spec.CIDR = '300.0.0.0/8' (IPPool CIDR must be a valid subnet) at IPPool(pool3).spec.cidr"}},
 		{"empty file", "# nothing here\n", nil, []string{"failed to execute command: no resources specified in file"}},

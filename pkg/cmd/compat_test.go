@@ -45,15 +45,23 @@ func TestValidationMessagesKeepCalicoText(t *testing.T) {
 		{"AS number on a node's BGP configuration", doc("BGPConfiguration", "  name: node.n1", "  asNumber: 64513"),
 			"error with field BGPConfiguration.Spec.ASNumber (Cannot set ASNumber on a non default BGP Configuration.) at BGPConfiguration(node.n1).spec.asNumber: set it in the BGPConfiguration named default"},
 		{"workload endpoint without a node", doc("WorkloadEndpoint", "  name: x\n  namespace: ns1", "  orchestrator: k8s\n  pod: pod2\n  endpoint: eth0"),
-			"error with field node (field should be assigned) at WorkloadEndpoint(ns1/x).spec.node: the endpoint's name is made of spec.node, spec.orchestrator, spec.pod (Kubernetes) or spec.workload, and spec.endpoint: set spec.node"},
+			"error with field node (field should be assigned) at WorkloadEndpoint(ns1/x).spec.node: the name of a k8s endpoint is made of spec.node, spec.orchestrator, spec.pod and spec.endpoint: set spec.node"},
 		{"workload endpoint name not derived from its spec", doc("WorkloadEndpoint", "  name: wrong\n  namespace: ns1", "  orchestrator: k8s\n  node: node-a\n  pod: pod2\n  endpoint: eth0"),
-			"error with field Metadata.Name = 'wrong' (the WorkloadEndpoint name does not match the primary identifiers assigned in the Spec: expected name node--a-k8s-pod2-eth0) at WorkloadEndpoint(ns1/wrong).metadata.name: name it node--a-k8s-pod2-eth0, or leave the name out and it is derived"},
+			"error with field Name = 'wrong' (the WorkloadEndpoint name does not match the primary identifiers assigned in the Spec: expected name node--a-k8s-pod2-eth0) at WorkloadEndpoint(ns1/wrong).metadata.name: name it node--a-k8s-pod2-eth0, or leave the name out and it is derived"},
+		{"CNI endpoint named after its container", doc("WorkloadEndpoint", "  name: node--b-cni-wl--x-eth0\n  namespace: ns1", "  orchestrator: cni\n  node: node-b\n  containerID: abc123\n  workload: wl-x\n  endpoint: eth0"),
+			"error with field Name = 'node--b-cni-wl--x-eth0' (the WorkloadEndpoint name does not match the primary identifiers assigned in the Spec: expected name node--b-cni-abc123-eth0) at WorkloadEndpoint(ns1/node--b-cni-wl--x-eth0).metadata.name: name it node--b-cni-abc123-eth0, or leave the name out and it is derived"},
+		{"libnetwork endpoint named after the orchestrator", doc("WorkloadEndpoint", "  name: x\n  namespace: ns1", "  orchestrator: libnetwork\n  node: node-b\n  workload: wl-x\n  endpoint: eth0"),
+			"error with field Name = 'x' (the WorkloadEndpoint name does not match the primary identifiers assigned in the Spec: expected name node--b-libnetwork-libnetwork-eth0) at WorkloadEndpoint(ns1/x).metadata.name: name it node--b-libnetwork-libnetwork-eth0, or leave the name out and it is derived"},
+		{"endpoint part missing is shown with its empty value", doc("WorkloadEndpoint", "  namespace: ns1", "  orchestrator: k8s\n  node: node-a\n  endpoint: eth0"),
+			"error with field pod = '' (field should be assigned) at WorkloadEndpoint(ns1/).spec.pod: the name of a k8s endpoint is made of spec.node, spec.orchestrator, spec.pod and spec.endpoint: set spec.pod"},
+		{"endpoint part beginning with a dash", doc("WorkloadEndpoint", "  namespace: ns1", "  orchestrator: k8s\n  node: node-a\n  pod: -pod2\n  endpoint: eth0"),
+			"error with field pod = '-pod2' (field must not begin with a '-') at WorkloadEndpoint(ns1/).spec.pod: the endpoint's name is made of spec.node, spec.orchestrator, spec.pod and spec.endpoint, and a part may not begin or end with '-'"},
 		{"selector over 1024 characters", doc("GlobalNetworkPolicy", "  name: p", "  selector: has("+strings.Repeat("a", 1030)+")"),
 			"error with field spec.selector (may not be more than 1024 bytes) at GlobalNetworkPolicy(p).spec.selector: 1035 characters is over the limit of 1024"},
 		{"more than 50 ports", doc("GlobalNetworkPolicy", "  name: p", "  ingress:\n  - action: Allow\n    protocol: TCP\n    destination:\n      ports: ["+strings.TrimSuffix(strings.Repeat("80,", 51), ",")+"]"),
 			"error with field spec.ingress[0].destination.ports (must have at most 50 items) at GlobalNetworkPolicy(p).spec.ingress[0].destination.ports: 51 ports is over the limit of 50: use port ranges (min:max) or several rules"},
 		{"a bad name does not hide the spec's errors", doc("IPPool", "  name: Bad_Name", "  cidr: 10.0.1.0/33"),
-			"error with the following fields: -  Name = 'Bad_Name' (a name must consist of lower case letters, digits, '-' and '.', and start and end with a letter or digit (e.g. my-name or abc.123)) at IPPool(Bad_Name).metadata.name; " +
+			"error with the following fields: -  Metadata.Name = 'Bad_Name' (name must consist of lower case alphanumeric characters, '-' or '.' (regex: [a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)) at IPPool(Bad_Name).metadata.name: use lower case letters, digits, '-' and '.', starting and ending with a letter or digit (e.g. my-name or abc.123); " +
 				"-  IPPool.Spec.CIDR = '10.0.1.0/33' (IPPool CIDR must be a valid subnet) at IPPool(Bad_Name).spec.cidr: write a network such as 10.244.0.0/16 or fd00:10:244::/64"},
 	}
 	c := cli{t: t}
@@ -257,6 +265,13 @@ func TestDeleteNodeCascades(t *testing.T) {
 			t.Fatalf("the dry run deleted something: %q", got)
 		}
 		c.ok("delete", "node", "node-a")
+		// Objects of a node that is already gone are cleaned up all the same, and the missing
+		// node is reported.
+		c.ok("apply", "-f", writeFile(t, "ghost.yaml", "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: hep-ghost}\nspec: {node: ghost, interfaceName: eth0}\n"))
+		r := c.run("", "delete", "node", "ghost")
+		if r.code != 1 || !strings.Contains(r.stderr, "resource does not exist: Node(ghost) with error: <nil>") {
+			t.Errorf("delete a missing node: %d %q", r.code, r.stderr)
+		}
 		for args, want := range map[string]string{
 			"get nodes -o name":               "node/node-b\n",
 			"get hep -o name":                 "hostendpoint/hep-b\n",
@@ -304,6 +319,13 @@ func TestCorruptStoredValueIsSkipped(t *testing.T) {
 	if want := "Warning: skipped a stored IPPool that cannot be read: reading " + key + " from etcd: the stored value is not a valid IPPool: json: cannot unmarshal number into Go struct field IPPoolSpec.spec.cidr of type string\n"; r.stderr != want {
 		t.Errorf("stderr %q, want %q", r.stderr, want)
 	}
+	// It can be deleted by name, without reaching for etcdctl.
+	if out := c.ok("delete", "ippool", "broken"); out != "Successfully deleted 1 'IPPool' resource(s)\n" {
+		t.Errorf("delete the corrupt value: %q", out)
+	}
+	if v := etcdValue(t, key); v != "" {
+		t.Errorf("the corrupt value is still stored: %s", v)
+	}
 }
 
 // A resourceVersion in a patch pins what it was written against.
@@ -313,7 +335,7 @@ func TestPatchHonoursResourceVersion(t *testing.T) {
 		rv := c.ok("get", "ippool", "pool1", "-o", "jsonpath={.metadata.resourceVersion}")
 		c.ok("label", "ippool", "pool1", "x=y") // moves the pool on
 		r := c.run("", "patch", "ippool", "pool1", "-p", `{"metadata":{"resourceVersion":"`+rv+`"},"spec":{"disabled":true}}`)
-		if r.code != 1 || r.stderr != "hit error: update conflict: IPPool(pool1)\n" {
+		if r.code != 1 || r.stderr != "hit error: updating existing resource: update conflict: IPPool(pool1)\n" {
 			t.Fatalf("stale patch: %d %q", r.code, r.stderr)
 		}
 		if got := c.ok("get", "ippool", "pool1", "-o", "jsonpath={.spec.disabled}"); got != "" {

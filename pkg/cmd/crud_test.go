@@ -241,7 +241,7 @@ func TestPatchTypes(t *testing.T) {
 		}{
 			{[]string{"patch", "ippool", "nope", "-p", `{"spec":{}}`}, "hit error: resource does not exist: IPPool(nope) with error: <nil>\n"},
 			{[]string{"patch", "ippool", "pool1", "-p", `{bad`}, "hit error: performing strategic merge patch: invalid JSON document\n"},
-			{[]string{"patch", "ippool", "pool1", "-p", `{"spec":{"cidr":"10.9.0.0/16"}}`}, "hit error: error with field IPPool.Spec.CIDR = '10.9.0.0/16' (the CIDR of an IP pool cannot be changed (it is 10.1.0.0/16); create a new pool and disable this one) at IPPool(pool1).spec.cidr\n"},
+			{[]string{"patch", "ippool", "pool1", "-p", `{"spec":{"cidr":"10.9.0.0/16"}}`}, "hit error: updating existing resource: error with field IPPool.Spec.CIDR = '10.9.0.0/16' (the CIDR of an IP pool cannot be changed (it is 10.1.0.0/16); create a new pool and disable this one) at IPPool(pool1).spec.cidr\n"},
 			{[]string{"patch", "ippool", "pool1", "--type", "yaml", "-p", `{}`}, "hit error: unknown patch type \"yaml\": use strategic, merge or json\n"},
 			{[]string{"patch", "ippool", "pool1", "--type", "merge", "-p", `{"metadata":{"name":"other"}}`}, "hit error: patching IPPool(pool1): a patch cannot change metadata.name or metadata.namespace: create the resource under its new name and delete the old one\n"},
 			{[]string{"patch", "ippool", "pool1", "-p", `{"spec":{"bogus":1}}`}, "hit error: the patched IPPool(pool1) is not valid: field in document is not recognized or is in the wrong location: bogus\n"},

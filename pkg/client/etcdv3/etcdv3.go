@@ -160,7 +160,7 @@ func setTypeMeta(kind *resources.Kind, obj resources.Resource) {
 func decode(kind *resources.Kind, kv *mvccpb.KeyValue) (resources.Resource, error) {
 	obj := kind.NewObject()
 	if err := json.Unmarshal(kv.Value, obj); err != nil {
-		return nil, fmt.Errorf("reading %s from etcd: the stored value is not a valid %s: %w", kv.Key, kind.Kind, err)
+		return nil, &datastore.UnreadableError{Where: string(kv.Key) + " from etcd", Kind: kind.Kind, Err: err}
 	}
 	setTypeMeta(kind, obj)
 	obj.SetResourceVersion(strconv.FormatInt(kv.ModRevision, 10))
@@ -452,7 +452,15 @@ func (s *Store) Delete(ctx context.Context, kind *resources.Kind, namespace, nam
 	if del.Deleted == 0 || len(del.PrevKvs) == 0 {
 		return nil, &datastore.DoesNotExistError{ID: id}
 	}
-	return decode(kind, del.PrevKvs[0])
+	obj, err := decode(kind, del.PrevKvs[0])
+	if err != nil {
+		// The value could not be read (written corrupt, or by something else); it is deleted all
+		// the same, which is how an operator gets rid of it.
+		obj = kind.NewObject()
+		obj.SetName(name)
+		obj.SetNamespace(namespace)
+	}
+	return obj, nil
 }
 
 func (s *Store) Get(ctx context.Context, kind *resources.Kind, namespace, name string) (resources.Resource, error) {

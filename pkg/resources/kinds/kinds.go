@@ -407,5 +407,5 @@ func init() {
 }
 
 func workloadEndpointIDs(w *api.WorkloadEndpoint) names.WorkloadEndpointIDs {
-	return names.WorkloadEndpointIDs{Node: w.Spec.Node, Orchestrator: w.Spec.Orchestrator, Workload: w.Spec.Workload, Pod: w.Spec.Pod, Endpoint: w.Spec.Endpoint}
+	return names.WorkloadEndpointIDs{Node: w.Spec.Node, Orchestrator: w.Spec.Orchestrator, Workload: w.Spec.Workload, Pod: w.Spec.Pod, ContainerID: w.Spec.ContainerID, Endpoint: w.Spec.Endpoint}
 }

@@ -34,7 +34,7 @@ func CalicoNodeStatus(o *api.CalicoNodeStatus) error {
 		checkName(c, "spec.node", s.Node)
 	}
 	if s.UpdatePeriodSeconds == nil {
-		c.Add("spec.updatePeriodSeconds", "", "updatePeriodSeconds is required: how often, in seconds, the node updates the status (0 stops updates)")
+		c.Add("spec.updatePeriodSeconds", "", "updatePeriodSeconds is required: how often, in seconds, the node updates the status (0 stops updates)").WithoutValue()
 	}
 	seen := map[api.NodeStatusClassType]bool{}
 	for i, cl := range s.Classes {

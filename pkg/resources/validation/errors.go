@@ -120,9 +120,10 @@ func (c *Collector) Add(field string, value interface{}, format string, args ...
 // An error on a field already reported is replaced: the later, kind-specific check knows more.
 func (c *Collector) Merge(err error) {
 	es, _ := err.(Errors)
+	before := c.errs[:len(c.errs):len(c.errs)]
 next:
 	for _, e := range es {
-		for i, have := range c.errs {
+		for i, have := range before {
 			if have.Field == e.Field && have.Resource == e.Resource {
 				c.errs[i] = e
 				continue next
@@ -154,6 +155,9 @@ var initialisms = map[string]string{
 func GoFieldName(path string) string {
 	if path == "" || unicode.IsUpper(rune(path[0])) {
 		return path
+	}
+	if path == "metadata.name" {
+		return "Metadata.Name" // Calico checks names on the whole object's metadata
 	}
 	last := path
 	if i := strings.LastIndex(path, "."); i >= 0 {

@@ -207,6 +207,15 @@ func oneOf(words []string) string {
 	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 }
 
+// oneOfAnd writes "A", "A and B", "A, B and C".
+func oneOfAnd(words []string) string {
+	s := oneOf(words)
+	if i := strings.LastIndex(s, " or "); i >= 0 {
+		s = s[:i] + " and " + s[i+4:]
+	}
+	return s
+}
+
 func checkLogSeverity(c *Collector, field, s string) {
 	if !logSeverityRegex.MatchString(s) {
 		c.Add(field, s, "must be %s (any case)", logSeverities)

@@ -111,8 +111,8 @@ func TestGoFieldName(t *testing.T) {
 	for in, want := range map[string]string{
 		"spec.peerIP": "PeerIP", "spec.asNumber": "ASNumber", "spec.interfaceName": "InterfaceName",
 		"spec.ingress[0].source.ports[2]": "Port", "spec.egress[1].icmp.type": "Type", "spec.ipipMode": "IPIPMode",
-		"spec.bgp.ipv4Address": "IPv4Address", "spec.natOutgoing": "NATOutgoing", "metadata.name": "Name",
-		"spec.cidr": "CIDR", "spec.serviceClusterIPs[0].cidr": "CIDR", "Metadata.ResourceVersion": "Metadata.ResourceVersion",
+		"spec.bgp.ipv4Address": "IPv4Address", "spec.natOutgoing": "NATOutgoing", "metadata.name": "Metadata.Name",
+		"spec.cidr": "CIDR", "spec.serviceClusterIPs[0].cidr": "CIDR", "Metadata.ResourceVersion": "Metadata.ResourceVersion", "metadata.namespace": "Namespace",
 	} {
 		if got := GoFieldName(in); got != want {
 			t.Errorf("GoFieldName(%q) = %q, want %q", in, got, want)

@@ -228,22 +228,27 @@ func HostEndpoint(o *api.HostEndpoint) error {
 func WorkloadEndpoint(o *api.WorkloadEndpoint) error {
 	c := &Collector{Resource: ID(api.KindWorkloadEndpoint, true, o.Namespace, o.Name)}
 	s := &o.Spec
-	ids := names.WorkloadEndpointIDs{Node: s.Node, Orchestrator: s.Orchestrator, Workload: s.Workload, Pod: s.Pod, Endpoint: s.Endpoint}
-	if missing := ids.Missing(); missing != "" {
-		c.Add("spec."+missing, "", "the endpoint's name is made of spec.node, spec.orchestrator, spec.pod (Kubernetes) or spec.workload, and spec.endpoint: set spec.%s", missing).
-			Calico(missing, "field should be assigned").WithoutValue()
-		if o.Name == "" {
-			c.Add("metadata.name", "", "no name was given and none can be derived until spec.%s is set", missing)
+	ids := names.WorkloadEndpointIDs{Node: s.Node, Orchestrator: s.Orchestrator, Workload: s.Workload, Pod: s.Pod, ContainerID: s.ContainerID, Endpoint: s.Endpoint}
+	p := ids.Check()
+	if p != nil {
+		// Calico reports only this: the name cannot be made. Node is reported without a value.
+		e := c.Add("spec."+p.Field, p.Value, "the name of a %s endpoint is made of %s: set spec.%s", orchestratorWord(s.Orchestrator), segmentFields(ids), p.Field).
+			Calico(p.Field, p.Reason)
+		if p.Field == "node" {
+			e.WithoutValue()
+		}
+		if p.Value != "" {
+			e.Reason = fmt.Sprintf("the endpoint's name is made of %s, and a part may not begin or end with '-'", segmentFields(ids))
 		}
 	} else if want := ids.Name(); o.Name != want {
 		c.Add("metadata.name", o.Name, "name it %s, or leave the name out and it is derived", want).
-			Calico("Metadata.Name", "the WorkloadEndpoint name does not match the primary identifiers assigned in the Spec: expected name "+want)
+			Calico("Name", "the WorkloadEndpoint name does not match the primary identifiers assigned in the Spec: expected name "+want)
 	}
 	for _, n := range []struct{ field, value string }{
 		{"spec.orchestrator", s.Orchestrator}, {"spec.workload", s.Workload}, {"spec.node", s.Node},
 		{"spec.pod", s.Pod}, {"spec.endpoint", s.Endpoint}, {"spec.serviceAccountName", s.ServiceAccountName},
 	} {
-		if n.value != "" {
+		if n.value != "" && (p == nil || "spec."+p.Field != n.field) {
 			checkName(c, n.field, n.value)
 		}
 	}
@@ -407,4 +412,24 @@ func Node(o *api.Node) error {
 		checkCIDR(c, idx("status.podCIDRs", i), n)
 	}
 	return c.Err()
+}
+
+func orchestratorWord(o string) string {
+	if o == "" {
+		return "workload"
+	}
+	return o
+}
+
+// segmentFields lists the spec fields a WorkloadEndpoint name is made of, for advice.
+func segmentFields(ids names.WorkloadEndpointIDs) string {
+	segs := ids.Segments()
+	fields := make([]string, 0, len(segs))
+	for i, s := range segs {
+		if i == 2 && ids.Orchestrator == "libnetwork" {
+			continue
+		}
+		fields = append(fields, "spec."+s.Field)
+	}
+	return oneOfAnd(fields)
 }
