@@ -177,7 +177,7 @@ func endpointIdentity(e *Endpoint) identity {
 
 // Packet is what is traced: a protocol and ports (or an ICMP type and code).
 type Packet struct {
-	Protocol uint8 `json:"protocol"`
+	Protocol uint8  `json:"protocol"`
 	SrcPort  uint16 `json:"sourcePort,omitempty"` // 0: unknown
 	DstPort  uint16 `json:"port,omitempty"`       // 0: none
 	ICMPType *int   `json:"icmpType,omitempty"`

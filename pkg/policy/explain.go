@@ -38,7 +38,7 @@ type DirectionExplanation struct {
 
 // Explanation is the outcome of Explain.
 type Explanation struct {
-	Endpoint *Endpoint           `json:"endpoint"`
+	Endpoint *Endpoint            `json:"endpoint"`
 	Ingress  DirectionExplanation `json:"ingress"`
 	Egress   DirectionExplanation `json:"egress"`
 }

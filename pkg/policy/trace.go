@@ -15,7 +15,7 @@ const (
 
 // How a verdict was reached.
 const (
-	ByRule        = "rule"        // a rule of a policy
+	ByRule        = "rule"         // a rule of a policy
 	ByTierDefault = "tier-default" // the end of a tier: no policy of it decided
 	ByProfileRule = "profile-rule" // a rule of a profile
 	ByNoProfile   = "no-profile"   // no profile allowed the packet
