@@ -115,8 +115,8 @@ type Policy struct {
 	rawIngress, rawEgress            []api.Rule
 	Staged                           bool
 	StagedAction                     api.StagedAction
-	// counterpart is the enforced kind a staged policy stands for.
-	counterpart string
+	// counterpart and counterpartName are the enforced kind and name a staged policy stands for.
+	counterpart, counterpartName string
 	obj         resources.Resource
 }
 
@@ -128,7 +128,13 @@ func (p *Policy) Ref() string {
 	return p.Kind + " " + p.Name
 }
 
-func (p *Policy) key() string { return p.counterpart + "/" + p.Namespace + "/" + p.Name }
+func (p *Policy) key() string {
+	name := p.counterpartName
+	if name == "" {
+		name = p.Name
+	}
+	return p.counterpart + "/" + p.Namespace + "/" + name
+}
 
 // Profile is a profile compiled.
 type Profile struct {
@@ -236,7 +242,7 @@ func NewModel(in Input) *Model {
 			s := c.Spec
 			p, err = compilePolicy(o, api.KindStagedKubernetesNetworkPolicy, o.Namespace, s.Tier, s.Order, s.Selector, "", "", s.Types, s.Ingress, s.Egress)
 			if p != nil {
-				p.Name = c.Name
+				p.counterpartName = c.Name
 				p.setStaged(o.Spec.StagedAction, api.KindNetworkPolicy)
 			}
 		case *api.Profile:
