@@ -117,7 +117,7 @@ type Policy struct {
 	StagedAction                     api.StagedAction
 	// counterpart and counterpartName are the enforced kind and name a staged policy stands for.
 	counterpart, counterpartName string
-	obj         resources.Resource
+	obj                          resources.Resource
 }
 
 // Ref names a policy for output.
