@@ -629,7 +629,8 @@ func (m *Model) EndpointByAddr(a netip.Addr) *Endpoint {
 }
 
 // LabelEndpoint is a workload endpoint that does not exist, with the given labels: what an
-// endpoint with these labels in namespace would get.
+// endpoint with these labels in namespace would get. With profiles nil it gets those Calico
+// gives a Kubernetes pod (kns.<namespace>, ksa.<namespace>.<account>) when they exist.
 func (m *Model) LabelEndpoint(namespace string, labels map[string]string, profiles []string) *Endpoint {
 	own := map[string]string{}
 	kind := api.KindHostEndpoint
@@ -639,6 +640,14 @@ func (m *Model) LabelEndpoint(namespace string, labels map[string]string, profil
 	}
 	for k, v := range labels {
 		own[k] = v
+	}
+	if profiles == nil && namespace != "" {
+		// As Calico on Kubernetes gives every pod its namespace's and service account's profiles.
+		for _, name := range []string{namespaceProfile + namespace, serviceAcctProfile + namespace + "." + own[LabelServiceAccount]} {
+			if _, ok := m.profiles[name]; ok {
+				profiles = append(profiles, name)
+			}
+		}
 	}
 	var parts []string
 	for k, v := range labels {

@@ -3,6 +3,8 @@ package policy
 import (
 	"fmt"
 	"io"
+	"slices"
+	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -91,7 +93,20 @@ func lintRun(c *cobra.Command, o *LintOptions) error {
 	if o.Overlay {
 		opts.Subject = func(kind, ns, name string) bool { return res.FromFiles[source.Key(kind, ns, name)] }
 	}
-	findings := append(res.Invalid, res.Model.Lint(opts)...)
+	findings := res.Model.Lint(opts)
+	for _, inv := range res.Invalid {
+		// A validation error about ports says what the port-protocol finding says, with less
+		// precision: keep the finding that names the rule.
+		if strings.Contains(inv.Message, "ports") && slices.ContainsFunc(findings, func(f policy.Finding) bool {
+			return f.Check == policy.CheckPortProtocol && f.Kind == inv.Kind && f.Namespace == inv.Namespace && f.Name == inv.Name
+		}) {
+			continue
+		}
+		findings = append(findings, inv)
+	}
+	sort.SliceStable(findings, func(i, j int) bool {
+		return policy.SeverityRank(findings[i].Severity) > policy.SeverityRank(findings[j].Severity)
+	})
 	rep := lintReport{Findings: findings}
 	worst := -1
 	for _, f := range findings {

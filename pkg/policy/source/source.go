@@ -80,11 +80,13 @@ func Load(ctx context.Context, opts Options) (*Result, error) {
 		}
 		if err := client.Prepare(o); err != nil {
 			if !opts.KeepInvalid {
-				return nil, fmt.Errorf("%s %s is invalid: %w", kind.Kind, kind.ID(o.GetNamespace(), o.GetName()), err)
+				return nil, fmt.Errorf("%s is invalid: %w", kind.ID(o.GetNamespace(), o.GetName()), err)
 			}
 			res.Invalid = append(res.Invalid, policy.Finding{Severity: policy.SeverityError, Check: policy.CheckInvalid,
 				Kind: kind.Kind, Namespace: o.GetNamespace(), Name: o.GetName(), Message: err.Error()})
 			res.FromFiles[Key(kind.Kind, o.GetNamespace(), o.GetName())] = true
+			// Lint still reads its rules: its own checks say which rule is wrong.
+			valid = append(valid, o)
 			continue
 		}
 		res.FromFiles[Key(kind.Kind, o.GetNamespace(), o.GetName())] = true
