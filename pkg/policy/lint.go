@@ -203,10 +203,10 @@ func listPorts(ps []portRange) string {
 func describeEntitySelector(e *entity) string {
 	var parts []string
 	if e.selector != nil {
-		parts = append(parts, fmt.Sprintf("selector %q", e.selector.String()))
+		parts = append(parts, fmt.Sprintf("selector '%s'", e.selector.String()))
 	}
 	if e.namespaceSelector != nil {
-		parts = append(parts, fmt.Sprintf("namespaceSelector %q", e.namespaceSelector.String()))
+		parts = append(parts, fmt.Sprintf("namespaceSelector '%s'", e.namespaceSelector.String()))
 	}
 	if e.hasSA {
 		parts = append(parts, "serviceAccounts match")
