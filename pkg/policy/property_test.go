@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand"
 	"net/netip"
+	"slices"
 	"sort"
 	"testing"
 
@@ -15,14 +16,17 @@ import (
 	"github.com/calicoctl-go/calicoctl/pkg/resources/selector"
 )
 
-// The property: over generated tiers, policies, profiles, endpoints and packets, Trace's
-// verdict in each direction equals the one of bruteForce below, a direct reading of Calico's
-// rules written separately from the package (it shares only the selector language).
+// The property: over generated tiers, policies, profiles, workload and host endpoints, network
+// sets, outside addresses and packets, Trace's verdict in each direction equals the one of
+// bruteForce below, a direct reading of Calico's rules written separately from the package (it
+// shares only the selector language).
 
 var (
 	propNamespaces = []string{"ns1", "ns2"}
 	propLabelKeys  = []string{"app", "tier"}
 	propLabelVals  = []string{"a", "b", "c"}
+	propAccounts   = []string{"", "sa1", "sa2"}
+	propOutside    = []string{"10.0.0.5", "192.168.0.9", "8.8.8.8"}
 )
 
 type world struct {
@@ -31,6 +35,8 @@ type world struct {
 	nps      []*api.NetworkPolicy
 	profiles []*api.Profile
 	weps     []*api.WorkloadEndpoint
+	heps     []*api.HostEndpoint
+	sets     []*api.GlobalNetworkSet
 }
 
 func (w *world) resources() []resources.Resource {
@@ -50,10 +56,26 @@ func (w *world) resources() []resources.Resource {
 	for _, e := range w.weps {
 		out = append(out, e)
 	}
+	for _, e := range w.heps {
+		out = append(out, e)
+	}
+	for _, s := range w.sets {
+		out = append(out, s)
+	}
 	return out
 }
 
 func pick[T any](r *rand.Rand, xs []T) T { return xs[r.Intn(len(xs))] }
+
+func genLabels(r *rand.Rand) map[string]string {
+	labels := map[string]string{}
+	for _, k := range propLabelKeys {
+		if r.Intn(3) > 0 {
+			labels[k] = pick(r, propLabelVals)
+		}
+	}
+	return labels
+}
 
 func genSelector(r *rand.Rand) string {
 	k, v := pick(r, propLabelKeys), pick(r, propLabelVals)
@@ -72,14 +94,21 @@ func genSelector(r *rand.Rand) string {
 func genRule(r *rand.Rand) api.Rule {
 	rule := api.Rule{Action: pick(r, []api.Action{api.Allow, api.Allow, api.Deny, api.Pass, api.Log})}
 	portCapable := false
-	switch r.Intn(4) {
-	case 0:
+	switch r.Intn(5) {
+	case 0, 1:
 		p := api.ProtocolFromString(pick(r, []string{"TCP", "UDP"}))
 		rule.Protocol = &p
 		portCapable = true
-	case 1:
+	case 2:
 		p := api.ProtocolFromString("UDP")
 		rule.NotProtocol = &p
+	case 3:
+		p := api.ProtocolFromString("ICMP")
+		rule.Protocol = &p
+		if r.Intn(2) == 0 {
+			t := pick(r, []int{0, 8})
+			rule.ICMP = &api.ICMPFields{Type: &t}
+		}
 	}
 	for _, e := range []*api.EntityRule{&rule.Source, &rule.Destination} {
 		if r.Intn(3) == 0 {
@@ -89,17 +118,24 @@ func genRule(r *rand.Rand) api.Rule {
 			e.NotSelector = genSelector(r)
 		}
 		if r.Intn(6) == 0 {
-			e.NamespaceSelector = fmt.Sprintf("projectcalico.org/name == '%s'", pick(r, propNamespaces))
+			e.NamespaceSelector = pick(r, []string{"projectcalico.org/name == 'ns1'", "projectcalico.org/name == 'ns2'", "global()", "all()"})
+		}
+		if r.Intn(8) == 0 {
+			e.ServiceAccounts = &api.ServiceAccountMatch{Names: []string{pick(r, propAccounts[1:])}}
 		}
 		if r.Intn(5) == 0 {
-			e.Nets = []string{pick(r, []string{"10.0.0.0/24", "10.0.1.0/24", "10.0.0.0/16"})}
+			e.Nets = []string{pick(r, []string{"10.0.0.0/24", "10.0.1.0/24", "10.0.0.0/16", "192.168.0.0/16"})}
 		}
 		if r.Intn(6) == 0 {
 			e.NotNets = []string{pick(r, []string{"10.0.0.0/25", "10.0.1.0/24"})}
 		}
 		if portCapable && r.Intn(2) == 0 {
-			lo := uint16(pick(r, []int{80, 443, 1000}))
-			e.Ports = []api.Port{{MinPort: lo, MaxPort: lo + uint16(r.Intn(2)*100)}}
+			if r.Intn(3) == 0 {
+				e.Ports = []api.Port{{PortName: "http"}}
+			} else {
+				lo := uint16(pick(r, []int{80, 443, 1000}))
+				e.Ports = []api.Port{{MinPort: lo, MaxPort: lo + uint16(r.Intn(2)*100)}}
+			}
 		}
 		if portCapable && r.Intn(5) == 0 {
 			e.NotPorts = []api.Port{api.SinglePort(uint16(pick(r, []int{80, 443})))}
@@ -135,9 +171,13 @@ func genWorld(r *rand.Rand) *world {
 	w.tiers = append(w.tiers, &api.Tier{ObjectMeta: metav1.ObjectMeta{Name: "t1"}, Spec: api.TierSpec{Order: &order, DefaultAction: &action}})
 	tiers := []string{"", "default", "t1"}
 	for i := r.Intn(5); i > 0; i-- {
-		w.gnps = append(w.gnps, &api.GlobalNetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("g%d", i)},
+		g := &api.GlobalNetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("g%d", i)},
 			Spec: api.GlobalNetworkPolicySpec{Tier: pick(r, tiers), Order: genOrder(r), Selector: genSelector(r), Types: genTypes(r),
-				Ingress: genRules(r), Egress: genRules(r)}})
+				Ingress: genRules(r), Egress: genRules(r)}}
+		if r.Intn(5) == 0 {
+			g.Spec.NamespaceSelector = "projectcalico.org/name == 'ns1'"
+		}
+		w.gnps = append(w.gnps, g)
 	}
 	for i := r.Intn(5); i > 0; i-- {
 		w.nps = append(w.nps, &api.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("n%d", i), Namespace: pick(r, propNamespaces)},
@@ -146,32 +186,89 @@ func genWorld(r *rand.Rand) *world {
 	}
 	w.profiles = append(w.profiles, &api.Profile{ObjectMeta: metav1.ObjectMeta{Name: "prof"},
 		Spec: api.ProfileSpec{Ingress: genRules(r), Egress: genRules(r)}})
-	for i := 0; i < 5; i++ {
-		labels := map[string]string{}
-		for _, k := range propLabelKeys {
-			if r.Intn(3) > 0 {
-				labels[k] = pick(r, propLabelVals)
-			}
-		}
-		var profiles []string
+	profiles := func() []string {
 		if r.Intn(3) > 0 {
-			profiles = []string{"prof"}
+			return []string{"prof"}
 		}
-		w.weps = append(w.weps, &api.WorkloadEndpoint{
-			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("n-k8s-p%d-eth0", i), Namespace: pick(r, propNamespaces), Labels: labels},
-			Spec:       api.WorkloadEndpointSpec{Pod: fmt.Sprintf("p%d", i), IPNetworks: []string{fmt.Sprintf("10.0.%d.%d/32", i%2, 10+i)}, Profiles: profiles}})
+		return nil
 	}
+	for i := 0; i < 5; i++ {
+		wep := &api.WorkloadEndpoint{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("n-k8s-p%d-eth0", i), Namespace: pick(r, propNamespaces), Labels: genLabels(r)},
+			Spec: api.WorkloadEndpointSpec{Pod: fmt.Sprintf("p%d", i), IPNetworks: []string{fmt.Sprintf("10.0.%d.%d/32", i%2, 3+i*2)},
+				Profiles: profiles(), ServiceAccountName: pick(r, propAccounts)}}
+		if r.Intn(2) == 0 {
+			wep.Spec.Ports = []api.WorkloadEndpointPort{{Name: "http", Protocol: api.ProtocolFromString("TCP"), Port: 8080}}
+		}
+		w.weps = append(w.weps, wep)
+	}
+	w.heps = append(w.heps, &api.HostEndpoint{ObjectMeta: metav1.ObjectMeta{Name: "host", Labels: genLabels(r)},
+		Spec: api.HostEndpointSpec{Node: "n", InterfaceName: "eth0", ExpectedIPs: []string{"10.0.2.1"}, Profiles: profiles()}})
+	w.sets = append(w.sets, &api.GlobalNetworkSet{ObjectMeta: metav1.ObjectMeta{Name: "set", Labels: genLabels(r)},
+		Spec: api.GlobalNetworkSetSpec{Nets: []string{pick(r, []string{"10.0.0.0/28", "192.168.0.0/24"})}}})
 	return w
 }
 
 // --- the brute-force evaluator ---
 
-func labelsOf(w *world, e *api.WorkloadEndpoint) map[string]string {
-	l := map[string]string{"projectcalico.org/namespace": e.Namespace}
-	for k, v := range e.Labels {
-		l[k] = v
+// bfID is one thing an address can be: an endpoint or a network set.
+type bfID struct {
+	labels     map[string]string
+	ns         string
+	namespaced bool
+	sa         string
+	httpPort   bool
+}
+
+// bfPeer is one end of the packet: its address, what the address is, and the endpoint (if any).
+type bfPeer struct {
+	ip  netip.Addr
+	ids []bfID
+	ep  *bfEndpoint
+}
+
+type bfEndpoint struct {
+	ns, name  string
+	workload  bool
+	labels    map[string]string
+	profiles  []string
+	sa        string
+	httpPort  bool
+	ip        netip.Addr
+}
+
+func endpointsOf(w *world) []*bfEndpoint {
+	var out []*bfEndpoint
+	for _, e := range w.weps {
+		l := map[string]string{"projectcalico.org/namespace": e.Namespace}
+		if e.Spec.ServiceAccountName != "" {
+			l["projectcalico.org/serviceaccount"] = e.Spec.ServiceAccountName
+		}
+		for k, v := range e.Labels {
+			l[k] = v
+		}
+		out = append(out, &bfEndpoint{ns: e.Namespace, name: e.Name, workload: true, labels: l, profiles: e.Spec.Profiles,
+			sa: e.Spec.ServiceAccountName, httpPort: len(e.Spec.Ports) > 0, ip: netip.MustParsePrefix(e.Spec.IPNetworks[0]).Addr()})
 	}
-	return l
+	for _, h := range w.heps {
+		out = append(out, &bfEndpoint{name: h.Name, labels: h.Labels, profiles: h.Spec.Profiles, ip: netip.MustParseAddr(h.Spec.ExpectedIPs[0])})
+	}
+	return out
+}
+
+func peerOf(w *world, eps []*bfEndpoint, ep *bfEndpoint, ip netip.Addr) bfPeer {
+	p := bfPeer{ip: ip, ep: ep}
+	for _, e := range eps {
+		if e.ip == ip {
+			p.ids = append(p.ids, bfID{labels: e.labels, ns: e.ns, namespaced: e.workload, sa: e.sa, httpPort: e.httpPort})
+		}
+	}
+	for _, s := range w.sets {
+		if netip.MustParsePrefix(s.Spec.Nets[0]).Contains(ip) {
+			p.ids = append(p.ids, bfID{labels: s.Labels})
+		}
+	}
+	return p
 }
 
 func sel(s string) *selector.Selector {
@@ -181,19 +278,10 @@ func sel(s string) *selector.Selector {
 	return selector.MustParse(s)
 }
 
-type bfPolicy struct {
-	tier, ns, name      string
-	tierOrder, order    float64
-	ingressOK, egressOK bool
-	ingress, egress     []api.Rule
-	selector            string
-}
-
-func bfEntity(e api.EntityRule, ep *api.WorkloadEndpoint, w *world, port uint16, proto uint8, scopeNS string) bool {
-	ip := netip.MustParsePrefix(ep.Spec.IPNetworks[0]).Addr()
+func bfEntity(e api.EntityRule, p bfPeer, port uint16, proto uint8, scopeNS string) bool {
 	in := func(nets []string) bool {
 		for _, n := range nets {
-			if netip.MustParsePrefix(n).Contains(ip) {
+			if netip.MustParsePrefix(n).Contains(p.ip) {
 				return true
 			}
 		}
@@ -205,24 +293,42 @@ func bfEntity(e api.EntityRule, ep *api.WorkloadEndpoint, w *world, port uint16,
 	if in(e.NotNets) {
 		return false
 	}
-	nsOK := true
-	if e.NamespaceSelector != "" {
-		nsOK = sel(e.NamespaceSelector).Evaluate(map[string]string{"projectcalico.org/name": ep.Namespace})
-	} else if scopeNS != "" {
-		nsOK = ep.Namespace == scopeNS
+	scope := func(id bfID) bool {
+		switch {
+		case e.NamespaceSelector == "global()":
+			return !id.namespaced
+		case e.NamespaceSelector != "":
+			return id.namespaced && sel(e.NamespaceSelector).Evaluate(map[string]string{"projectcalico.org/name": id.ns})
+		case scopeNS != "":
+			return id.namespaced && id.ns == scopeNS
+		}
+		return true
 	}
-	if (e.Selector != "" || e.NamespaceSelector != "") && !(nsOK && sel(e.Selector).Evaluate(labelsOf(w, ep))) {
+	selecting := e.Selector != "" || e.NamespaceSelector != "" || e.ServiceAccounts != nil
+	picked := func(id bfID) bool {
+		if !scope(id) || !sel(e.Selector).Evaluate(id.labels) {
+			return false
+		}
+		return e.ServiceAccounts == nil || (id.sa != "" && slices.Contains(e.ServiceAccounts.Names, id.sa))
+	}
+	if selecting && !slices.ContainsFunc(p.ids, picked) {
 		return false
 	}
-	if e.NotSelector != "" && nsOK && sel(e.NotSelector).Evaluate(labelsOf(w, ep)) {
+	if e.NotSelector != "" && slices.ContainsFunc(p.ids, func(id bfID) bool { return scope(id) && sel(e.NotSelector).Evaluate(id.labels) }) {
 		return false
 	}
 	inPorts := func(ps []api.Port) bool {
-		if proto != 6 && proto != 17 {
+		if (proto != 6 && proto != 17) || port == 0 {
 			return false
 		}
-		for _, p := range ps {
-			if port >= p.MinPort && port <= p.MaxPort {
+		for _, pr := range ps {
+			if pr.PortName != "" {
+				if proto == 6 && port == 8080 && slices.ContainsFunc(p.ids, func(id bfID) bool { return id.httpPort && (!selecting || picked(id)) }) {
+					return true
+				}
+				continue
+			}
+			if port >= pr.MinPort && port <= pr.MaxPort {
 				return true
 			}
 		}
@@ -234,32 +340,46 @@ func bfEntity(e api.EntityRule, ep *api.WorkloadEndpoint, w *world, port uint16,
 	return !inPorts(e.NotPorts)
 }
 
-func bfRule(r api.Rule, src, dst *api.WorkloadEndpoint, w *world, proto uint8, port uint16, scopeNS string) bool {
-	num := func(p *api.Protocol) uint8 {
-		if p.String() == "TCP" {
-			return 6
-		}
-		return 17
-	}
-	if r.Protocol != nil && num(r.Protocol) != proto {
-		return false
-	}
-	if r.NotProtocol != nil && num(r.NotProtocol) == proto {
-		return false
-	}
-	return bfEntity(r.Source, src, w, 0, proto, scopeNS) && bfEntity(r.Destination, dst, w, port, proto, scopeNS)
+type bfPacket struct {
+	proto    uint8
+	port     uint16
+	icmpType int
 }
 
-func bruteForce(w *world, at, src, dst *api.WorkloadEndpoint, ingress bool, proto uint8, port uint16) string {
+func bfRule(r api.Rule, src, dst bfPeer, pkt bfPacket, scopeNS string) bool {
+	num := map[string]uint8{"TCP": 6, "UDP": 17, "ICMP": 1}
+	if r.Protocol != nil && num[r.Protocol.String()] != pkt.proto {
+		return false
+	}
+	if r.NotProtocol != nil && num[r.NotProtocol.String()] == pkt.proto {
+		return false
+	}
+	if r.ICMP != nil && (pkt.proto != 1 || *r.ICMP.Type != pkt.icmpType) {
+		return false
+	}
+	return bfEntity(r.Source, src, 0, pkt.proto, scopeNS) && bfEntity(r.Destination, dst, pkt.port, pkt.proto, scopeNS)
+}
+
+type bfPolicy struct {
+	tier, ns, name, nsSelector string
+	tierOrder, order           float64
+	ingressOK, egressOK        bool
+	ingress, egress            []api.Rule
+	selector                   string
+}
+
+func bruteForce(w *world, at *bfEndpoint, src, dst bfPeer, ingress bool, pkt bfPacket) string {
+	if at == nil {
+		return policy.NoPolicy
+	}
 	tierOrder := map[string]float64{"default": 1_000_000, "t1": *w.tiers[0].Spec.Order}
 	tierAction := map[string]api.Action{"default": api.Deny, "t1": *w.tiers[0].Spec.DefaultAction}
-	inf := 1e18
 	var ps []bfPolicy
-	add := func(tier, ns, name string, order *float64, s string, types []api.PolicyType, in, eg []api.Rule) {
+	add := func(tier, ns, name, nsSel string, order *float64, s string, types []api.PolicyType, in, eg []api.Rule) {
 		if tier == "" {
 			tier = "default"
 		}
-		p := bfPolicy{tier: tier, ns: ns, name: name, tierOrder: tierOrder[tier], order: inf, ingress: in, egress: eg, selector: s}
+		p := bfPolicy{tier: tier, ns: ns, name: name, nsSelector: nsSel, tierOrder: tierOrder[tier], order: 1e18, ingress: in, egress: eg, selector: s}
 		if order != nil {
 			p.order = *order
 		}
@@ -273,10 +393,10 @@ func bruteForce(w *world, at, src, dst *api.WorkloadEndpoint, ingress bool, prot
 		ps = append(ps, p)
 	}
 	for _, g := range w.gnps {
-		add(g.Spec.Tier, "", g.Name, g.Spec.Order, g.Spec.Selector, g.Spec.Types, g.Spec.Ingress, g.Spec.Egress)
+		add(g.Spec.Tier, "", g.Name, g.Spec.NamespaceSelector, g.Spec.Order, g.Spec.Selector, g.Spec.Types, g.Spec.Ingress, g.Spec.Egress)
 	}
 	for _, n := range w.nps {
-		add(n.Spec.Tier, n.Namespace, n.Name, n.Spec.Order, n.Spec.Selector, n.Spec.Types, n.Spec.Ingress, n.Spec.Egress)
+		add(n.Spec.Tier, n.Namespace, n.Name, "", n.Spec.Order, n.Spec.Selector, n.Spec.Types, n.Spec.Ingress, n.Spec.Egress)
 	}
 	sort.Slice(ps, func(i, j int) bool {
 		a, b := ps[i], ps[j]
@@ -294,14 +414,18 @@ func bruteForce(w *world, at, src, dst *api.WorkloadEndpoint, ingress bool, prot
 		if ingress {
 			dirOK = p.ingressOK
 		}
-		if dirOK && (p.ns == "" || p.ns == at.Namespace) && sel(p.selector).Evaluate(labelsOf(w, at)) {
-			applicable = append(applicable, p)
+		if !dirOK || !sel(p.selector).Evaluate(at.labels) {
+			continue
 		}
+		if p.ns != "" && (!at.workload || p.ns != at.ns) {
+			continue
+		}
+		if p.nsSelector != "" && (!at.workload || !sel(p.nsSelector).Evaluate(map[string]string{"projectcalico.org/name": at.ns})) {
+			continue
+		}
+		applicable = append(applicable, p)
 	}
 	for _, tier := range []string{"t1", "default"} {
-		if tierOrder["t1"] > tierOrder["default"] {
-			panic("t1 comes first")
-		}
 		var inTier []bfPolicy
 		for _, p := range applicable {
 			if p.tier == tier {
@@ -311,7 +435,7 @@ func bruteForce(w *world, at, src, dst *api.WorkloadEndpoint, ingress bool, prot
 		if len(inTier) == 0 {
 			continue
 		}
-		result := ""
+		passed := false
 	tierLoop:
 		for _, p := range inTier {
 			rules := p.egress
@@ -319,37 +443,36 @@ func bruteForce(w *world, at, src, dst *api.WorkloadEndpoint, ingress bool, prot
 				rules = p.ingress
 			}
 			for _, r := range rules {
-				if !bfRule(r, src, dst, w, proto, port, p.ns) {
+				if !bfRule(r, src, dst, pkt, p.ns) {
 					continue
 				}
 				switch r.Action {
 				case api.Allow, api.Deny:
 					return string(r.Action)
 				case api.Pass:
-					result = "pass"
+					passed = true
 					break tierLoop
 				}
 			}
 		}
-		if result == "pass" || tierAction[tier] == api.Pass {
+		if passed || tierAction[tier] == api.Pass {
 			continue
 		}
 		return "Deny"
 	}
-	for _, name := range at.Spec.Profiles {
-		prof := w.profiles[0]
-		if prof.Name != name {
-			continue
-		}
-		rules := prof.Spec.Egress
+	if slices.Contains(at.profiles, "prof") {
+		rules := w.profiles[0].Spec.Egress
 		if ingress {
-			rules = prof.Spec.Ingress
+			rules = w.profiles[0].Spec.Ingress
 		}
 		for _, r := range rules {
-			if bfRule(r, src, dst, w, proto, port, "") && (r.Action == api.Allow || r.Action == api.Deny) {
+			if !bfRule(r, src, dst, pkt, "") {
+				continue
+			}
+			if r.Action == api.Allow || r.Action == api.Deny {
 				return string(r.Action)
 			}
-			if bfRule(r, src, dst, w, proto, port, "") && r.Action == api.Pass {
+			if r.Action == api.Pass {
 				break
 			}
 		}
@@ -360,33 +483,39 @@ func bruteForce(w *world, at, src, dst *api.WorkloadEndpoint, ingress bool, prot
 func TestTraceAgreesWithBruteForce(t *testing.T) {
 	r := rand.New(rand.NewSource(20261203))
 	checked := map[string]int{}
-	for iter := 0; iter < 400; iter++ {
+	for iter := 0; iter < 500; iter++ {
 		w := genWorld(r)
 		m := policy.NewModel(policy.Input{Resources: w.resources()})
 		if err := m.CheckValid(); err != nil {
 			t.Fatal(err)
 		}
-		for k := 0; k < 15; k++ {
-			src, dst := pick(r, w.weps), pick(r, w.weps)
-			proto := pick(r, []uint8{6, 17, 1})
-			var port uint16
-			if proto != 1 {
-				port = pick(r, []uint16{80, 443, 1050, 22})
+		eps := endpointsOf(w)
+		for k := 0; k < 20; k++ {
+			// Each end is an endpoint, or (one of them at most) an outside address.
+			src, dst := pick(r, eps), pick(r, eps)
+			srcIP, dstIP := src.ip, dst.ip
+			switch r.Intn(6) {
+			case 0:
+				src, srcIP = nil, netip.MustParseAddr(pick(r, propOutside))
+			case 1:
+				dst, dstIP = nil, netip.MustParseAddr(pick(r, propOutside))
 			}
-			sp, err := m.FindEndpoint("", src.Namespace, src.Name)
-			if err != nil {
-				t.Fatal(err)
+			pkt := bfPacket{proto: pick(r, []uint8{6, 6, 17, 1})}
+			policyPkt := policy.Packet{Protocol: pkt.proto}
+			if pkt.proto == 1 {
+				pkt.icmpType = pick(r, []int{0, 8})
+				policyPkt.ICMPType = &pkt.icmpType
+			} else {
+				pkt.port = pick(r, []uint16{80, 443, 1050, 22, 8080})
+				policyPkt.DstPort = pkt.port
 			}
-			dp, err := m.FindEndpoint("", dst.Namespace, dst.Name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res := m.Trace(m.NewPeer(sp, netip.Addr{}), m.NewPeer(dp, netip.Addr{}), policy.Packet{Protocol: proto, DstPort: port})
-			wantEg := bruteForce(w, src, src, dst, false, proto, port)
-			wantIn := bruteForce(w, dst, src, dst, true, proto, port)
+			res := m.Trace(m.NewPeer(m.EndpointByAddr(srcIP), srcIP), m.NewPeer(m.EndpointByAddr(dstIP), dstIP), policyPkt)
+			sp, dp := peerOf(w, eps, src, srcIP), peerOf(w, eps, dst, dstIP)
+			wantEg := bruteForce(w, src, sp, dp, false, pkt)
+			wantIn := bruteForce(w, dst, sp, dp, true, pkt)
 			if res.Egress.Action != wantEg || res.Ingress.Action != wantIn {
-				t.Fatalf("iteration %d, %s -> %s %d/%d: trace egress %s (%s), ingress %s (%s); brute force egress %s, ingress %s\nworld: %s",
-					iter, src.Name, dst.Name, proto, port, res.Egress.Action, res.Egress.Reason, res.Ingress.Action, res.Ingress.Reason, wantEg, wantIn, dump(w))
+				t.Fatalf("iteration %d, %s -> %s %+v: trace egress %s (%s), ingress %s (%s); brute force egress %s, ingress %s\nworld: %s",
+					iter, srcIP, dstIP, pkt, res.Egress.Action, res.Egress.Reason, res.Ingress.Action, res.Ingress.Reason, wantEg, wantIn, dump(w))
 			}
 			checked[res.Egress.DecidedBy]++
 			checked[res.Ingress.DecidedBy]++
@@ -394,7 +523,7 @@ func TestTraceAgreesWithBruteForce(t *testing.T) {
 	}
 	t.Logf("verdicts by how they were decided: %v", checked)
 	// The generator must reach every way of deciding, or the property proves little.
-	for _, by := range []string{policy.ByRule, policy.ByTierDefault, policy.ByProfileRule, policy.ByNoProfile} {
+	for _, by := range []string{policy.ByRule, policy.ByTierDefault, policy.ByProfileRule, policy.ByNoProfile, policy.ByNoEndpoint} {
 		if checked[by] < 50 {
 			t.Errorf("only %d verdicts decided by %s: %v", checked[by], by, checked)
 		}
