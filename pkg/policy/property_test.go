@@ -228,13 +228,13 @@ type bfPeer struct {
 }
 
 type bfEndpoint struct {
-	ns, name  string
-	workload  bool
-	labels    map[string]string
-	profiles  []string
-	sa        string
-	httpPort  bool
-	ip        netip.Addr
+	ns, name string
+	workload bool
+	labels   map[string]string
+	profiles []string
+	sa       string
+	httpPort bool
+	ip       netip.Addr
 }
 
 func endpointsOf(w *world) []*bfEndpoint {
