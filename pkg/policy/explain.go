@@ -47,7 +47,19 @@ type Explanation struct {
 func (m *Model) Explain(e *Endpoint) *Explanation {
 	x := &Explanation{Endpoint: e}
 	pols := m.applicable(e)
-	staged := m.policiesFor(e, m.staged)
+	var staged []*Policy
+	for _, s := range m.staged {
+		// A staged Delete has no selector of its own: it concerns its counterpart's endpoints.
+		target := s
+		if s.StagedAction == api.StagedActionDelete {
+			if target = m.counterpartOf(s); target == nil {
+				continue
+			}
+		}
+		if m.selects(target, e) {
+			staged = append(staged, s)
+		}
+	}
 	for _, d := range []Direction{Ingress, Egress} {
 		de := &x.Ingress
 		if d == Egress {
@@ -60,7 +72,7 @@ func (m *Model) Explain(e *Endpoint) *Explanation {
 			}
 		}
 		for _, p := range staged {
-			if p.applies(d) || p.StagedAction == api.StagedActionDelete {
+			if p.applies(d) || (p.StagedAction == api.StagedActionDelete && m.counterpartOf(p).applies(d)) {
 				de.Staged = append(de.Staged, m.applied(p, d))
 			}
 		}
@@ -107,4 +119,14 @@ func (m *Model) applied(p *Policy, d Direction) Applied {
 		a.Rules = raw
 	}
 	return a
+}
+
+// counterpartOf returns the enforced policy a staged one stands for, or nil.
+func (m *Model) counterpartOf(s *Policy) *Policy {
+	for _, p := range m.policies {
+		if p.key() == s.key() {
+			return p
+		}
+	}
+	return nil
 }

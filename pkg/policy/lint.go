@@ -454,7 +454,11 @@ func (l *linter) endpoints() {
 	if len(m.endpoints) > 0 {
 		for _, p := range append(append([]*Policy(nil), m.policies...), m.staged...) {
 			if p.Staged {
-				if slices.ContainsFunc(m.endpoints, func(e *Endpoint) bool { return m.selects(p, e) }) {
+				target := p
+				if p.StagedAction == api.StagedActionDelete {
+					target = m.counterpartOf(p)
+				}
+				if target == nil || slices.ContainsFunc(m.endpoints, func(e *Endpoint) bool { return m.selects(target, e) }) {
 					continue
 				}
 			} else if used[p] {
@@ -504,13 +508,7 @@ func (l *linter) staged() {
 		if !l.subject(s.Kind, s.Namespace, s.Name) || (s.StagedAction != api.StagedActionSet && s.StagedAction != api.StagedActionDelete) {
 			continue
 		}
-		var counterpart *Policy
-		for _, p := range m.policies {
-			if p.key() == s.key() {
-				counterpart = p
-				break
-			}
-		}
+		counterpart := m.counterpartOf(s)
 		var eps []*Endpoint
 		for _, e := range m.endpoints {
 			if m.selects(s, e) || (counterpart != nil && m.selects(counterpart, e)) {

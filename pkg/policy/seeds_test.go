@@ -31,6 +31,24 @@ func load(t *testing.T, files ...string) *policy.Model {
 	return m
 }
 
+// modelFrom builds a model from a testdata file plus extra YAML documents.
+func modelFrom(t *testing.T, file, extra string) *policy.Model {
+	t.Helper()
+	objs, err := manifest.LoadWith(filepath.Join("testdata", file), false, nil, policy.DecodeKubernetes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, err := manifest.Decode([]byte(extra), "extra")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := policy.NewModel(policy.Input{Resources: append(objs, more...)})
+	if err := m.CheckValid(); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 // peer resolves "namespace/name" (a workload endpoint), "name" (a host endpoint) or an address.
 func peer(t *testing.T, m *policy.Model, spec string) *policy.Peer {
 	t.Helper()
