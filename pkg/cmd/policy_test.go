@@ -100,7 +100,14 @@ func TestPolicyCommandsOnEtcd(t *testing.T) {
 		}
 		c := useDatastore(t, ds)
 		c.ok("apply", "-f", policyTestdata+"tenant.yaml")
-		out := c.ok("policy", "trace", "--from", "default/frontend1", "--to", "default/database", "--port", "3306")
+		hep := writeFile(t, "hep.yaml", "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: slave1-eth0, labels: {namespace: default}}\nspec: {node: slave1, interfaceName: eth0, expectedIPs: [192.168.1.11]}\n")
+		c.ok("apply", "-f", hep)
+		// Host endpoints get global policies: the namespace policy selects this one by label.
+		out := c.ok("policy", "explain", "192.168.1.11")
+		if !strings.HasPrefix(out, "HostEndpoint slave1-eth0\n") || !strings.Contains(out, "GlobalNetworkPolicy namespace-default (tier default, order -)") {
+			t.Errorf("explain a host endpoint by address:\n%s", out)
+		}
+		out = c.ok("policy", "trace", "--from", "default/frontend1", "--to", "default/database", "--port", "3306")
 		golden(t, "policy-trace-tenant", out)
 		r := c.run("", "policy", "lint", "--all")
 		if r.code != 1 || !strings.Contains(r.stdout, "GlobalNetworkPolicy namespace-default  ingress rule 1") || !strings.Contains(r.stdout, "Profile profile-database") {
@@ -189,6 +196,20 @@ func TestPolicyCommandsOnKubernetes(t *testing.T) {
 		if r := c.run("", "policy", "lint", "--all"); r.code != 0 {
 			t.Errorf("lint --all of the Kubernetes seed: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
+
+		// A staged removal of the allow policy (a StagedKubernetesNetworkPolicy custom resource):
+		// not enforced, shown apart by trace, and a warning of lint that --fail-on warning fails on.
+		staged := writeFile(t, "staged.yaml", "apiVersion: projectcalico.org/v3\nkind: StagedKubernetesNetworkPolicy\nmetadata: {name: allow-myapp-ingress, namespace: dev}\nspec:\n  stagedAction: Delete\n")
+		c.ok("apply", "-f", staged)
+		out = c.ok("policy", "trace", "--from", "prod/client", "--to", "dev/pod1", "--port", "80", "--expect", "Allow")
+		if !strings.Contains(out, "WITH STAGED POLICIES (not enforced): Deny") {
+			t.Errorf("trace with a staged delete:\n%s", out)
+		}
+		r := c.run("", "policy", "lint", "--all", "--fail-on", "warning")
+		if r.code != 1 || !strings.Contains(r.stdout, "staged-change") || !strings.Contains(r.stdout, "StagedKubernetesNetworkPolicy dev/allow-myapp-ingress") {
+			t.Errorf("lint --all --fail-on warning with a staged delete: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		c.ok("delete", "-f", staged)
 	})
 }
 
