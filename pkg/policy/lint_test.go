@@ -123,3 +123,23 @@ func TestLintSubjectLimitsFindings(t *testing.T) {
 		t.Fatalf("findings about b only: %+v", fs)
 	}
 }
+
+// Endpoint checks run on all cores from 64 endpoints on; every endpoint is counted once.
+func TestLintCountsEveryEndpoint(t *testing.T) {
+	var docs []string
+	for i := 0; i < 100; i++ {
+		docs = append(docs, "---\napiVersion: projectcalico.org/v3\nkind: WorkloadEndpoint\nmetadata: {name: n1-k8s-w"+itoa(i)+"-eth0, namespace: app, labels: {role: worker}}\nspec: {orchestrator: k8s, pod: w"+itoa(i)+", node: n1, endpoint: eth0, interfaceName: caliw"+itoa(i)+", ipNetworks: [10.9.0."+itoa(i)+"/32], profiles: [kns.app]}\n")
+	}
+	docs = append(docs, tier("sec", 100, ""),
+		gnp("sec.p", "  tier: sec\n  selector: role == 'worker'\n  ingress: [{action: Pass, protocol: TCP}]\n"))
+	m := modelOf(t, docs...)
+	var falls []policy.Finding
+	for _, f := range m.Lint(policy.LintOptions{}) {
+		if f.Check == policy.CheckFallThrough {
+			falls = append(falls, f)
+		}
+	}
+	if len(falls) != 1 || !strings.HasPrefix(falls[0].Message, "for 100 endpoint(s), e.g. WorkloadEndpoint app/n1-k8s-w0-eth0,") {
+		t.Fatalf("fall-through findings: %+v", falls)
+	}
+}
