@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/calicoctl-go/calicoctl/pkg/client/config"
+	policycmd "github.com/calicoctl-go/calicoctl/pkg/cmd/policy"
 )
 
 var logLevels = []string{"panic", "fatal", "error", "warn", "info", "debug"}
@@ -73,6 +74,7 @@ http://127.0.0.1:2379 (see 'calicoctl datastore serve').`,
 		NewCmdValidate(f, nil),
 		NewCmdVersion(f, nil),
 		NewCmdDatastore(f),
+		policycmd.NewCmdPolicy(f.Client),
 	)
 	// --log-level is global, with -l as its shorthand except where a command uses -l itself
 	// (get -l SELECTOR, as in kubectl).
