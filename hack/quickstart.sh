@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The quickstart: start calicoctl's embedded etcd, apply the example resources of
 # testdata/quickstart/ (IP pools, BGP configuration and peer, the tenant profile and policy, the
-# bookstore policy), show them, and stop. KEEP=1 leaves the datastore running.
+# bookstore policy), show them, trace and lint the policy, and stop. KEEP=1 leaves the datastore running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,6 +39,8 @@ run get networkpolicies --all-namespaces -o wide
 run get workloadendpoints --all-namespaces
 run get profiles -o wide
 run get tiers
+run policy trace --from default/frontend1 --to default/database --port 3306 --expect Allow
+run policy lint --all
 run version
 # A calicoctl v1 manifest of the seed documents, converted to v3 (see docs/migrating-from-v1.md).
 run convert -f pkg/convert/testdata/ippool.yaml

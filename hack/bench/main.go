@@ -232,6 +232,11 @@ func run() error {
 		}
 	}
 	rows = append(rows, measurement{what: "version --client", target: "< 15 ms", took: median(vt), maxRSS: vrss})
+	policyRows, err := policyBench(ctl, reset, dir)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, policyRows...)
 
 	if err := reset(); err != nil {
 		return err

@@ -39,11 +39,18 @@ type Client struct {
 	tiersMu sync.Mutex
 	tiers   map[string]bool
 
+	// bgpFilters holds the names of BGPFilters known to exist or being written by this client,
+	// so that BGPPeers later in the same batch (or dry run) that use them need not read them.
+	bgpFilters sync.Map
+
 	prefetchMu sync.Mutex
 	prefetched map[*resources.Kind]map[string]resources.Resource
 
 	// prepared holds objects PrepareAll already defaulted and validated.
 	prepared sync.Map
+
+	// ipam releases IPAM data in the delete cascades (cascade.go); nil leaves it alone.
+	ipam IPAMReleaser
 }
 
 // Backends maps a datastoreType to the constructor of its Store. The kubernetes backend
@@ -129,7 +136,9 @@ func (c *Client) Store() datastore.Store { return c.store }
 // DryRun returns a client on the same datastore whose writes are checked against it (existence,
 // resourceVersions) but never made.
 func (c *Client) DryRun() *Client {
-	return NewFromStore(datastore.DryRun(c.store))
+	d := NewFromStore(datastore.DryRun(c.store))
+	d.ipam = c.ipam
+	return d
 }
 
 // Close releases the connection.
@@ -142,16 +151,22 @@ func Prepare(obj resources.Resource) error {
 	if err != nil {
 		return err
 	}
-	if err := validation.Metadata(kind.Kind, kind.Namespaced, obj); err != nil {
-		return err
-	}
+	// Every invalid field is reported at once: a bad name does not hide the spec's errors.
+	// Defaults come first: some kinds derive their name (WorkloadEndpoint).
 	if kind.SetDefaults != nil {
 		kind.SetDefaults(obj)
 	}
+	all := &validation.Collector{}
+	all.Merge(validation.Metadata(kind.Kind, kind.Namespaced, obj))
 	if kind.Validate != nil {
-		return kind.Validate(obj)
+		if err := kind.Validate(obj); err != nil {
+			if _, ok := err.(validation.Errors); !ok {
+				return err
+			}
+			all.Merge(err)
+		}
 	}
-	return nil
+	return all.Err()
 }
 
 // PrepareAll runs Prepare on every object, on all cores, and returns the invalid objects with
@@ -205,7 +220,8 @@ func (c *Client) Create(ctx context.Context, obj resources.Resource) (resources.
 		return nil, err
 	}
 	if obj.GetResourceVersion() != "" {
-		return nil, validation.FieldError(kind.ID(obj.GetNamespace(), obj.GetName()), "Metadata.ResourceVersion", obj.GetResourceVersion(), "field must not be set for a Create request")
+		return nil, validation.FieldError(kind.ID(obj.GetNamespace(), obj.GetName()), "metadata.resourceVersion", obj.GetResourceVersion(), "leave it out, or use apply or replace to update").
+			Calico("Metadata.ResourceVersion", "field must not be set for a Create request")
 	}
 	if err := c.prepare(obj); err != nil {
 		return nil, err
@@ -384,6 +400,14 @@ func (c *Client) Delete(ctx context.Context, kind *resources.Kind, namespace, na
 	}
 	if err := c.checkDelete(ctx, kind, namespace, name); err != nil {
 		return nil, err
+	}
+	if r, ok := c.store.(datastore.Refuser); ok {
+		if err := r.Refuses("delete", kind, namespace, name); err != nil {
+			return nil, err
+		}
+	}
+	if cascade, ok := cascades[kind.Kind]; ok {
+		return cascade(ctx, c, kind, name, resourceVersion)
 	}
 	if kd, ok := c.store.(datastore.KnownDeleter); ok {
 		if known, _ := c.prefetchedObject(kind, namespace, name); known != nil && (resourceVersion == "" || resourceVersion == known.GetResourceVersion()) {

@@ -16,11 +16,29 @@ import (
 // an update. Offline rules belong in package validation.
 var checks = map[string]func(ctx context.Context, c *Client, obj, stored resources.Resource) error{
 	"IPPool":                    checkIPPool,
-	"NetworkPolicy":             checkTier,
+	"BGPPeer":                   checkBGPPeerFilters,
+	"BGPFilter":                 rememberBGPFilter,
+	"NetworkPolicy":             checkNetworkPolicy,
 	"GlobalNetworkPolicy":       checkTier,
 	"StagedNetworkPolicy":       checkTier,
 	"StagedGlobalNetworkPolicy": checkTier,
 	"Tier":                      checkTierUpdate,
+}
+
+// knpReason is why knp.default.* policies are refused: kube-controllers derives them from
+// Kubernetes NetworkPolicies.
+const knpReason = "kubernetes network policies must be managed through the kubernetes API"
+
+func checkNetworkPolicy(ctx context.Context, c *Client, obj, stored resources.Resource) error {
+	if validation.IsKubernetesNetworkPolicyName(obj.GetName()) {
+		op := "create or apply"
+		if stored != nil {
+			op = "update"
+		}
+		k, _ := resources.KindOf(obj)
+		return &datastore.NotSupportedError{Operation: op, ID: k.ID(obj.GetNamespace(), obj.GetName()), Reason: knpReason}
+	}
+	return checkTier(ctx, c, obj, stored)
 }
 
 func (c *Client) check(ctx context.Context, kind *resources.Kind, obj, stored resources.Resource) error {
@@ -32,9 +50,10 @@ func (c *Client) check(ctx context.Context, kind *resources.Kind, obj, stored re
 
 // Checks before a delete, per kind.
 var deleteChecks = map[string]func(ctx context.Context, c *Client, kind *resources.Kind, namespace, name string) error{
+	"BGPFilter": forgetBGPFilter,
 	"NetworkPolicy": func(_ context.Context, _ *Client, kind *resources.Kind, namespace, name string) error {
 		if validation.IsKubernetesNetworkPolicyName(name) {
-			return &datastore.NotSupportedError{Operation: "delete", ID: kind.ID(namespace, name), Reason: "kubernetes network policies must be managed through the kubernetes API"}
+			return &datastore.NotSupportedError{Operation: "delete", ID: kind.ID(namespace, name), Reason: knpReason}
 		}
 		return nil
 	},
@@ -57,10 +76,12 @@ func checkIPPool(ctx context.Context, c *Client, obj, stored resources.Resource)
 	if stored != nil {
 		old := stored.(*api.IPPool)
 		if !sameCIDR(old.Spec.CIDR, pool.Spec.CIDR) {
-			return validation.FieldError(id, "spec.cidr", pool.Spec.CIDR, fmt.Sprintf("the CIDR of an IP pool cannot be changed (it is %s); create a new pool and disable this one", old.Spec.CIDR))
+			return validation.FieldError(id, "spec.cidr", pool.Spec.CIDR, fmt.Sprintf("the CIDR of an IP pool cannot be changed (it is %s); create a new pool and disable this one", old.Spec.CIDR)).
+				Calico("IPPool.Spec.CIDR", "")
 		}
 		if old.Spec.BlockSize != pool.Spec.BlockSize {
-			return validation.FieldError(id, "spec.blockSize", pool.Spec.BlockSize, fmt.Sprintf("the block size of an IP pool cannot be changed (it is %d)", old.Spec.BlockSize))
+			return validation.FieldError(id, "spec.blockSize", pool.Spec.BlockSize, fmt.Sprintf("the block size of an IP pool cannot be changed (it is %d)", old.Spec.BlockSize)).
+				Calico("IPPool.Spec.BlockSize", "")
 		}
 		return nil
 	}
@@ -79,7 +100,8 @@ func checkIPPool(ctx context.Context, c *Client, obj, stored resources.Resource)
 			continue
 		}
 		if _, oc, err := net.ParseCIDR(other.Spec.CIDR); err == nil && (oc.Contains(cidr.IP) || cidr.Contains(oc.IP)) {
-			return validation.FieldError(id, "spec.cidr", pool.Spec.CIDR, fmt.Sprintf("overlaps with IPPool(%s) CIDR %s; IP pools must not overlap: choose another range, or delete or shrink the other pool", other.Name, other.Spec.CIDR))
+			return validation.FieldError(id, "spec.cidr", pool.Spec.CIDR, "IP pools must not overlap: choose another range, or delete or shrink the other pool").
+				Calico("IPPool.Spec.CIDR", fmt.Sprintf("IPPool(%s) CIDR overlaps with IPPool(%s) CIDR %s", pool.Name, other.Name, other.Spec.CIDR))
 		}
 	}
 	return nil
@@ -147,6 +169,9 @@ func checkTierUpdate(_ context.Context, c *Client, obj, _ resources.Resource) er
 
 var protectedTiers = map[string]bool{"default": true, "kube-admin": true, "kube-baseline": true}
 
+// ProtectedTier reports the tiers every Calico datastore has and that cannot be deleted.
+func ProtectedTier(name string) bool { return protectedTiers[name] }
+
 // checkTierDelete refuses to delete the built-in tiers and tiers that still hold policies.
 func checkTierDelete(ctx context.Context, c *Client, kind *resources.Kind, _, name string) error {
 	if protectedTiers[name] {
@@ -167,5 +192,46 @@ func checkTierDelete(ctx context.Context, c *Client, kind *resources.Kind, _, na
 	c.tiersMu.Lock()
 	delete(c.tiers, name)
 	c.tiersMu.Unlock()
+	return nil
+}
+
+// checkBGPPeerFilters refuses a BGPPeer whose filters name BGPFilters that do not exist, naming
+// every missing one. Filters known to exist are remembered for the life of the client.
+func checkBGPPeerFilters(ctx context.Context, c *Client, obj, _ resources.Resource) error {
+	peer := obj.(*api.BGPPeer)
+	if len(peer.Spec.Filters) == 0 {
+		return nil
+	}
+	kind, _ := resources.ByKind("BGPFilter")
+	var missing []string
+	for _, name := range peer.Spec.Filters {
+		if _, known := c.bgpFilters.Load(name); known {
+			continue
+		}
+		if _, err := c.store.Get(ctx, kind, "", name); err != nil {
+			if !datastore.IsDoesNotExist(err) {
+				return err
+			}
+			missing = append(missing, name)
+			continue
+		}
+		c.bgpFilters.Store(name, struct{}{})
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return validation.FieldError(validation.ID("BGPPeer", false, "", peer.Name), "spec.filters", strings.Join(missing, ", "),
+		"BGPFilter(s) not found: "+strings.Join(missing, ", ")+"; create them first (calicoctl get bgpfilters lists them) or remove them from spec.filters")
+}
+
+// rememberBGPFilter notes a BGPFilter being written, for the peers after it in the same batch.
+func rememberBGPFilter(_ context.Context, c *Client, obj, _ resources.Resource) error {
+	c.bgpFilters.Store(obj.GetName(), struct{}{})
+	return nil
+}
+
+// forgetBGPFilter drops a BGPFilter being deleted from those known to exist.
+func forgetBGPFilter(_ context.Context, c *Client, _ *resources.Kind, _, name string) error {
+	c.bgpFilters.Delete(name)
 	return nil
 }

@@ -31,17 +31,27 @@ func (c *Client) Modify(ctx context.Context, kind *resources.Kind, namespace, na
 		}
 		obj.SetResourceVersion(rv)
 		if err := Prepare(obj); err != nil {
-			return nil, err
+			return nil, &WriteError{err}
 		}
 		if err := c.check(ctx, kind, obj, stored); err != nil {
-			return nil, err
+			return nil, &WriteError{err}
 		}
 		out, err := c.store.Update(ctx, obj)
-		if err == nil || !datastore.IsConflict(err) || attempt+1 >= c.updateRetries {
-			return out, err
+		if err == nil {
+			return out, nil
+		}
+		if !datastore.IsConflict(err) || attempt+1 >= c.updateRetries {
+			return nil, &WriteError{err}
 		}
 	}
 }
+
+// WriteError is a failure of the write step of Modify (the edited object is invalid, refused, or
+// its update failed), as opposed to reading the object or editing it. Its text is the cause's.
+type WriteError struct{ Err error }
+
+func (e *WriteError) Error() string { return e.Err.Error() }
+func (e *WriteError) Unwrap() error { return e.Err }
 
 // PatchFunc turns the JSON of the stored object into the JSON of the patched one.
 type PatchFunc func(original []byte) ([]byte, error)
@@ -61,7 +71,7 @@ func (c *Client) Patch(ctx context.Context, kind *resources.Kind, namespace, nam
 	if err := refuse(kind, "patch", name, kind.ReadOnly.NoUpdate); err != nil {
 		return nil, err
 	}
-	return c.Modify(ctx, kind, namespace, name, func(obj resources.Resource) (resources.Resource, error) {
+	out, err := c.Modify(ctx, kind, namespace, name, func(obj resources.Resource) (resources.Resource, error) {
 		original, err := json.Marshal(obj)
 		if err != nil {
 			return nil, err
@@ -77,6 +87,11 @@ func (c *Client) Patch(ctx context.Context, kind *resources.Kind, namespace, nam
 		if fresh.GetName() != obj.GetName() || fresh.GetNamespace() != obj.GetNamespace() {
 			return nil, &PatchError{Step: "patching " + kind.ID(namespace, name), Err: errors.New("a patch cannot change metadata.name or metadata.namespace: create the resource under its new name and delete the old one")}
 		}
+		// A resourceVersion in the patch pins the revision the patch was written against, as in
+		// Calico: a stale one is an update conflict, never silently overwritten.
+		if rv := fresh.GetResourceVersion(); rv != "" && rv != obj.GetResourceVersion() {
+			return nil, &WriteError{&datastore.ConflictError{ID: kind.ID(namespace, name)}}
+		}
 		fresh.GetObjectKind().SetGroupVersionKind(obj.GetObjectKind().GroupVersionKind())
 		fresh.SetName(obj.GetName())
 		fresh.SetNamespace(obj.GetNamespace())
@@ -84,6 +99,12 @@ func (c *Client) Patch(ctx context.Context, kind *resources.Kind, namespace, nam
 		fresh.SetCreationTimestamp(obj.GetCreationTimestamp())
 		return fresh, nil
 	})
+	// Calico words a failed write of the patched object so.
+	var we *WriteError
+	if errors.As(err, &we) {
+		return nil, &PatchError{Step: "updating existing resource", Err: we.Err}
+	}
+	return out, err
 }
 
 func deepCopy(kind *resources.Kind, obj resources.Resource) (resources.Resource, error) {

@@ -28,15 +28,15 @@ func TestBadInputIsRefusedAndNothingWritten(t *testing.T) {
 		{"yaml syntax error counts lines from the top of the file", pool1 + "---\napiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: [x\n", nil,
 			[]string{"error converting YAML to JSON: yaml: line 11", ".yaml"}},
 		{"invalid CIDR", strings.Replace(pool1, "10.1.0.0/16", "10.5.0.0/99", 1), nil,
-			[]string{"failed to create 'IPPool' resource: [error with field IPPool(pool1).spec.cidr = '10.5.0.0/99'"}},
+			[]string{"failed to create 'IPPool' resource: [error with field IPPool.Spec.CIDR = '10.5.0.0/99' (IPPool CIDR must be a valid subnet) at IPPool(pool1).spec.cidr"}},
 		{"CIDR not a network address", strings.Replace(pool1, "10.1.0.0/16", "10.1.0.1/16", 1), nil,
 			[]string{"IPPool(pool1).spec.cidr", "10.1.0.0/16"}},
 		{"invalid selector names its position", "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata:\n  name: p\nspec:\n  selector: app = 'x'\n", nil,
-			[]string{"GlobalNetworkPolicy(p).spec.selector", "position 4"}},
+			[]string{"error with field Selector = 'app = 'x''", "position 4", "at GlobalNetworkPolicy(p).spec.selector"}},
 		{"invalid name", strings.Replace(pool1, "name: pool1", "name: Bad_Name", 1), nil,
-			[]string{"IPPool(Bad_Name).metadata.name = 'Bad_Name'"}},
+			[]string{"error with field Metadata.Name = 'Bad_Name' (name must consist of lower case alphanumeric characters, '-' or '.' (regex: [a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)) at IPPool(Bad_Name).metadata.name"}},
 		{"one invalid document stops the whole file", twoPools + "---\n" + strings.Replace(strings.Replace(pool1, "pool1", "pool3", 1), "10.1.0.0/16", "300.0.0.0/8", 1), nil,
-			[]string{"failed to create 'IPPool' resource: [error with field IPPool(pool3).spec.cidr"}},
+			[]string{"failed to create 'IPPool' resource: [error with field IPPool.Spec.CIDR = '300.0.0.0/8' (IPPool CIDR must be a valid subnet) at IPPool(pool3).spec.cidr"}},
 		{"empty file", "# nothing here\n", nil, []string{"failed to execute command: no resources specified in file"}},
 		{"document over 10 MB", big, nil, []string{"a document may be at most 10 MB"}},
 		{"binary garbage", "\x00\x01\x02\xff\xfe garbage", nil, []string{"is not a YAML or JSON text file"}},
@@ -84,7 +84,7 @@ func TestOverlappingPoolsAreRefused(t *testing.T) {
 		c.ok("create", "-f", writeFile(t, "p.yaml", pool1))
 		overlap := strings.Replace(strings.Replace(pool1, "pool1", "pool9", 1), "10.1.0.0/16", "10.1.128.0/17", 1)
 		r := c.run("", "create", "-f", writeFile(t, "o.yaml", overlap))
-		if r.code != 1 || !strings.Contains(r.stderr, "IPPool(pool9).spec.cidr = '10.1.128.0/17' (overlaps with IPPool(pool1) CIDR 10.1.0.0/16") {
+		if r.code != 1 || !strings.Contains(r.stderr, "error with field IPPool.Spec.CIDR = '10.1.128.0/17' (IPPool(pool9) CIDR overlaps with IPPool(pool1) CIDR 10.1.0.0/16) at IPPool(pool9).spec.cidr") {
 			t.Fatalf("overlap: code %d stderr %q", r.code, r.stderr)
 		}
 		if got := c.ok("get", "ippools", "-o", "name"); got != "ippool/pool1\n" {
@@ -184,7 +184,7 @@ func TestValidateNeedsNoDatastore(t *testing.T) {
 	}
 	bad := writeFile(t, "bad.yaml", strings.Replace(pool1, "10.1.0.0/16", "10.5.0.0/99", 1))
 	r = c.run("", "validate", "-f", bad)
-	if r.code != 1 || !strings.HasPrefix(r.stderr, "failed to validate 'IPPool' resource: [error with field IPPool(pool1).spec.cidr = '10.5.0.0/99'") {
+	if r.code != 1 || !strings.HasPrefix(r.stderr, "hit error: [error with field IPPool.Spec.CIDR = '10.5.0.0/99' (IPPool CIDR must be a valid subnet) at IPPool(pool1).spec.cidr") {
 		t.Fatalf("validate bad: code %d stderr %q", r.code, r.stderr)
 	}
 }

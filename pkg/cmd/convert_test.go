@@ -73,7 +73,7 @@ spec: {ipNetworks: [192.168.0.0/16]}
 		args   []string
 		stderr string
 	}{
-		{[]string{"convert", "-f", wide}, "converted manifest resource(s) failed validation: [error with field WorkloadEndpoint(default/rack1--host1-k8s-frontend--5gs43-eth0).spec.ipNetworks[0] = '192.168.0.0/16' (IP network contains multiple addresses: use a single address, /32 for IPv4 or /128 for IPv6)]\nfix the input, or print the result anyway with --ignore-validation\n"},
+		{[]string{"convert", "-f", wide}, "converted manifest resource(s) failed validation: [error with field IPNetworks = '192.168.0.0/16' (IP network contains multiple addresses: use a single address, /32 for IPv4 or /128 for IPv6) at WorkloadEndpoint(default/rack1--host1-k8s-frontend--5gs43-eth0).spec.ipNetworks[0]]\nfix the input, or print the result anyway with --ignore-validation\n"},
 		{[]string{"convert", "-f", wide, "-o", "table"}, "unrecognized output format 'table': convert prints yaml or json\n"},
 		{[]string{"convert"}, "required flag(s) \"filename\" not set\n"},
 		{[]string{"convert", "-f", "/nonexistent.yaml"}, "failed to execute command: open /nonexistent.yaml: no such file or directory\n"},

@@ -241,7 +241,7 @@ func TestPatchTypes(t *testing.T) {
 		}{
 			{[]string{"patch", "ippool", "nope", "-p", `{"spec":{}}`}, "hit error: resource does not exist: IPPool(nope) with error: <nil>\n"},
 			{[]string{"patch", "ippool", "pool1", "-p", `{bad`}, "hit error: performing strategic merge patch: invalid JSON document\n"},
-			{[]string{"patch", "ippool", "pool1", "-p", `{"spec":{"cidr":"10.9.0.0/16"}}`}, "hit error: error with field IPPool(pool1).spec.cidr = '10.9.0.0/16' (the CIDR of an IP pool cannot be changed (it is 10.1.0.0/16); create a new pool and disable this one)\n"},
+			{[]string{"patch", "ippool", "pool1", "-p", `{"spec":{"cidr":"10.9.0.0/16"}}`}, "hit error: updating existing resource: error with field IPPool.Spec.CIDR = '10.9.0.0/16' (the CIDR of an IP pool cannot be changed (it is 10.1.0.0/16); create a new pool and disable this one) at IPPool(pool1).spec.cidr\n"},
 			{[]string{"patch", "ippool", "pool1", "--type", "yaml", "-p", `{}`}, "hit error: unknown patch type \"yaml\": use strategic, merge or json\n"},
 			{[]string{"patch", "ippool", "pool1", "--type", "merge", "-p", `{"metadata":{"name":"other"}}`}, "hit error: patching IPPool(pool1): a patch cannot change metadata.name or metadata.namespace: create the resource under its new name and delete the old one\n"},
 			{[]string{"patch", "ippool", "pool1", "-p", `{"spec":{"bogus":1}}`}, "hit error: the patched IPPool(pool1) is not valid: field in document is not recognized or is in the wrong location: bogus\n"},
@@ -350,7 +350,7 @@ func TestPoliciesNeedTheirTier(t *testing.T) {
 		gnp := "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata:\n  name: p1\nspec:\n  tier: security\n  selector: all()\n"
 		tier := "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata:\n  name: security\nspec:\n  order: 100\n"
 		r := c.run("", "create", "-f", writeFile(t, "gnp.yaml", gnp))
-		if r.code != 1 || !strings.Contains(r.stderr, "GlobalNetworkPolicy(p1).spec.tier = 'security' (tier security does not exist") {
+		if r.code != 1 || r.stderr != ("failed to create 'GlobalNetworkPolicy' resource: [error with field Tier = 'security' (tier security does not exist: create the Tier first (calicoctl get tiers lists them)) at GlobalNetworkPolicy(p1).spec.tier]\n") {
 			t.Fatalf("policy without tier: code %d stderr %q", r.code, r.stderr)
 		}
 		// A tier and its policies in one file: the tier is written first.

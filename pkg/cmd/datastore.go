@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/calicoctl-go/calicoctl/internal/etcdpayload"
+	"github.com/calicoctl-go/calicoctl/pkg/client/etcdv3"
 	"github.com/calicoctl-go/calicoctl/pkg/resources"
 	"github.com/calicoctl-go/calicoctl/pkg/resources/api"
 )
@@ -22,7 +23,38 @@ func NewCmdDatastore(f *Factory) *cobra.Command {
 		Use:   "datastore",
 		Short: "Run or migrate the Calico datastore",
 	}
-	cmd.AddCommand(newCmdServe(f), newCmdMigrate(f), newCmdInstallCRDs(f, nil))
+	cmd.AddCommand(newCmdServe(f), newCmdMigrate(f), newCmdInstallCRDs(f, nil), newCmdMigratePolicyNames(f))
+	return cmd
+}
+
+func newCmdMigratePolicyNames(f *Factory) *cobra.Command {
+	var cfg string
+	cmd := &cobra.Command{
+		Use:   "migrate-policy-names",
+		Short: "Store policies saved under legacy default.<name> keys under their v3 names (etcdv3)",
+		Long: `Calico up to 3.28 stored policies of the default tier in etcd under "default.<name>". Such a policy
+is listed under its v3 name but cannot be read, updated or deleted by it. This moves each one to
+the key of its v3 name, one atomic step per policy; running it again changes nothing.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := f.Client(cfg, true)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			s, ok := c.Store().(*etcdv3.Store)
+			if !ok {
+				return fmt.Errorf("invalid datastore type: %s for policy name migration. Datastore type must be etcdv3", c.Store().Type())
+			}
+			n, err := s.MigratePolicyNames(f.ctx())
+			if err != nil {
+				return fmt.Errorf("policy name migration stopped after %d policies: %w", n, err)
+			}
+			fmt.Fprintf(f.Out, "Policy name migration complete, migrated %d policies.\n", n)
+			return nil
+		},
+	}
+	addConfigFlag(cmd, &cfg)
 	return cmd
 }
 

@@ -168,6 +168,7 @@ func runMigrateExport(f *Factory, opts *MigrateExportOptions) error {
 		if err != nil {
 			return fmt.Errorf("exporting %s resources: %w", kind.Kind, err)
 		}
+		warnSkipped(f, list)
 		items := make([]resources.Resource, 0, len(list.Items))
 		for _, obj := range list.Items {
 			if kind.Kind == "NetworkPolicy" && strings.HasPrefix(obj.GetName(), kubernetesPolicyPrefix) {
@@ -183,7 +184,10 @@ func runMigrateExport(f *Factory, opts *MigrateExportOptions) error {
 			}
 			items = append(items, obj)
 		}
-		if err := yamlPrinter.Print(&out, []printer.Result{{Kind: kind, Items: items, List: true}}); err != nil {
+		if kind.Sort != nil {
+			kind.Sort(items)
+		}
+		if err := yamlPrinter.Print(&out, []printer.Result{{Kind: kind, Items: items, List: true, ResourceVersion: list.ResourceVersion}}); err != nil {
 			return err
 		}
 		out.WriteString("---\n")
@@ -298,11 +302,8 @@ func readMigrationFile(f *Factory, name string) (*migrationFile, error) {
 }
 
 func runMigrateImport(f *Factory, opts *MigrateImportOptions) error {
-	file, err := readMigrationFile(f, opts.Filename)
-	if err != nil {
-		return err
-	}
-	// Like Calico's, no version check: the cluster may not hold Calico's CRDs yet.
+	// Like Calico's, no version check: the cluster may not hold Calico's CRDs yet. The datastore
+	// type is checked before the file is read, as Calico does.
 	c, err := f.Client(opts.Config, false)
 	if err != nil {
 		return err
@@ -310,6 +311,10 @@ func runMigrateImport(f *Factory, opts *MigrateImportOptions) error {
 	defer c.Close()
 	if t := c.Store().Type(); t != config.Kubernetes {
 		return fmt.Errorf("invalid datastore type: %s to import to for datastore migration. Datastore type must be kubernetes", t)
+	}
+	file, err := readMigrationFile(f, opts.Filename)
+	if err != nil {
+		return err
 	}
 	s, err := kubernetesStore(c, "datastore migrate import")
 	if err != nil {
@@ -320,7 +325,7 @@ func runMigrateImport(f *Factory, opts *MigrateImportOptions) error {
 		return fmt.Errorf("Error applying the CRDs necessary to begin datastore import: %w", err)
 	}
 	if err := checkNoCalicoResources(ctx, c); err != nil {
-		return fmt.Errorf("Datastore already has Calico resources: %w. Clear out all Calico resources by deleting all Calico CRDs.", err)
+		return fmt.Errorf("datastore already has Calico resources: %w. Clear out all Calico resources by deleting all Calico CRDs", err)
 	}
 	if err := c.EnsureInitialized(ctx); err != nil {
 		return fmt.Errorf("Unable to initialize cluster information for the datastore migration: %w", err)
@@ -328,6 +333,7 @@ func runMigrateImport(f *Factory, opts *MigrateImportOptions) error {
 	if err := setDatastoreReady(ctx, c, false); err != nil {
 		return fmt.Errorf("Error while attempting to lock the datastore for import: %w", err)
 	}
+	fmt.Fprintln(f.Out, "Datastore locked.")
 
 	if len(file.resources) > 0 {
 		if invalid, errs := client.PrepareAll(file.resources); len(errs) > 0 {
@@ -392,7 +398,12 @@ func checkNoCalicoResources(ctx context.Context, c *client.Client) error {
 			if kind.Kind == "NetworkPolicy" && strings.HasPrefix(obj.GetName(), kubernetesPolicyPrefix) {
 				continue
 			}
-			return fmt.Errorf("Found existing Calico %s resource", kind.Kind)
+			// The bootstrap of any write creates the protected tiers and the ClusterInformation:
+			// they do not make the datastore "used".
+			if kind.Kind == "Tier" && client.ProtectedTier(obj.GetName()) || kind.Kind == "ClusterInformation" {
+				continue
+			}
+			return fmt.Errorf("found existing Calico %s resource", kind.Kind)
 		}
 	}
 	return nil

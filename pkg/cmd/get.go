@@ -132,6 +132,7 @@ func runGet(f *Factory, opts *GetOptions) error {
 		if err != nil {
 			return fmt.Errorf("failed to get resources: %w", err)
 		}
+		warnSkipped(f, list)
 		if t.name != "" && len(list.Items) == 0 {
 			errs = append(errs, (&datastore.DoesNotExistError{ID: t.kind.ID("", t.name)}).Error()+" in any namespace")
 			continue
@@ -144,6 +145,9 @@ func runGet(f *Factory, opts *GetOptions) error {
 					items = append(items, obj)
 				}
 			}
+		}
+		if t.kind.Sort != nil {
+			t.kind.Sort(items)
 		}
 		rv := list.ResourceVersion
 		if opts.Export {
@@ -255,4 +259,12 @@ func kindHelp() string {
 		fmt.Fprintf(&b, "  %-30s %s%s\n", k.Kind, strings.Join(k.Aliases, ", "), ns)
 	}
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// warnSkipped tells the operator on stderr about stored values a list left out because they
+// could not be read.
+func warnSkipped(f *Factory, list *datastore.List) {
+	for _, err := range list.Skipped {
+		fmt.Fprintf(f.ErrOut, "Warning: skipped a stored %s that cannot be read: %v\n", list.Kind.Kind, err)
+	}
 }

@@ -323,16 +323,21 @@ spec:
 		if r.code != 1 || r.stderr != "invalid datastore type: etcdv3 to import to for datastore migration. Datastore type must be kubernetes\n" {
 			t.Errorf("import into etcd: %d %q", r.code, r.stderr)
 		}
+		// The datastore type is checked before the file is read.
+		r = c.run("", "datastore", "migrate", "import", "-f", "/nonexistent/export")
+		if r.code != 1 || r.stderr != "invalid datastore type: etcdv3 to import to for datastore migration. Datastore type must be kubernetes\n" {
+			t.Errorf("import into etcd of a missing file: %d %q", r.code, r.stderr)
+		}
 	})
 	if export == "" {
 		t.FailNow()
 	}
-	for _, want := range []string{"kind: IPPoolList", "name: pool1", "name: deny-all", "name: allow-web", "name: k8s-node-1", "name: node.k8s-node-1", "===\n{\n  \"kind\": \"ClusterInformation\"", "===\n{}\n"} {
+	for _, want := range []string{"kind: IPPoolList\nmetadata:\n  resourceVersion: \"", "name: pool1", "name: deny-all", "name: allow-web", "name: k8s-node-1", "name: node.k8s-node-1", "===\n{\n  \"kind\": \"ClusterInformation\"", "===\n{}\n"} {
 		if !strings.Contains(export, want) {
 			t.Errorf("export lacks %q:\n%s", want, export)
 		}
 	}
-	for _, unwanted := range []string{"knp.default.from-k8s", "etcd-name-1", "uid:", "resourceVersion: \"", "creationTimestamp: \"20"} {
+	for _, unwanted := range []string{"knp.default.from-k8s", "etcd-name-1", "uid:", "    resourceVersion: \"", "creationTimestamp: \"20"} {
 		if strings.Contains(export, unwanted) {
 			t.Errorf("export holds %q", unwanted)
 		}
@@ -345,8 +350,17 @@ spec:
 			}
 			createNode(t, "k8s-node-1", nil) // k8s-node-2 does not exist: skipped with a warning
 			ensureNamespace(t, "shop")
+			// Any write creates the protected tiers; they do not count as Calico resources
+			// already there.
+			c.ok("apply", "-f", writeFile(t, "tier.yaml", "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata:\n  name: default\nspec:\n  order: 1000000\n"))
+			if out := c.ok("get", "tiers", "-o", "name"); out != "tier/kube-admin\ntier/default\ntier/kube-baseline\n" {
+				t.Fatalf("tiers before the import, in tier order: %q", out)
+			}
 			file := writeFile(t, "export", export)
 			out := c.ok("datastore", "migrate", "import", "-f", file)
+			if !strings.Contains(out, "Datastore locked.\n") {
+				t.Errorf("import does not say it locked the datastore:\n%s", out)
+			}
 			if !strings.Contains(out, "[WARNING] Attempted to import node k8s-node-2 from etcd that references a nonexistent Kubernetes node.") ||
 				!strings.HasSuffix(out, "Datastore information successfully imported. Please refer to the datastore migration documentation for next steps.\n") {
 				t.Errorf("import output:\n%s", out)
@@ -370,7 +384,7 @@ spec:
 				t.Errorf("cluster GUID %q, exported %v", got, guid)
 			}
 			r = c.run("", "datastore", "migrate", "import", "-f", file)
-			if r.code != 1 || !strings.HasPrefix(r.stderr, "Datastore already has Calico resources: Found existing Calico IPPool resource.") {
+			if r.code != 1 || r.stderr != "datastore already has Calico resources: found existing Calico IPPool resource. Clear out all Calico resources by deleting all Calico CRDs\n" {
 				t.Errorf("second import: %d %q", r.code, r.stderr)
 			}
 			c.ok("datastore", "migrate", "unlock")

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/calicoctl-go/calicoctl/pkg/client/config"
+	policycmd "github.com/calicoctl-go/calicoctl/pkg/cmd/policy"
 )
 
 var logLevels = []string{"panic", "fatal", "error", "warn", "info", "debug"}
@@ -76,6 +77,7 @@ http://127.0.0.1:2379 (see 'calicoctl datastore serve').`,
 		NewCmdValidate(f, nil),
 		NewCmdVersion(f, nil),
 		NewCmdDatastore(f),
+		policycmd.NewCmdPolicy(f.Client),
 		NewCmdConvert(f, nil),
 	)
 	// --log-level is global, with -l as its shorthand except where a command uses -l itself

@@ -12,6 +12,9 @@ import (
 // ValidateOptions are the options of validate.
 type ValidateOptions struct {
 	fileFlags
+	// Config is accepted for scripts that pass the same flags to every command, and ignored:
+	// validate needs no datastore.
+	Config string
 }
 
 // NewCmdValidate builds validate, which needs no datastore.
@@ -33,6 +36,8 @@ left to create/apply --dry-run.`,
 		},
 	}
 	opts.fileFlags.add(cmd, false)
+	addConfigFlag(cmd, &opts.Config)
+	cmd.Flags().Lookup("config").Usage = "accepted and ignored: validate needs no datastore"
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
 }
@@ -50,5 +55,9 @@ func runValidate(f *Factory, opts *ValidateOptions) error {
 	if len(errs) == 0 {
 		return report(f, "validate", "validated", objs, nil)
 	}
-	return report(f, "validate", "validated", invalid, errs)
+	// Calico's validate reports failures as "hit error: [...]", whatever the count.
+	if valid := len(objs) - len(invalid); valid > 0 {
+		fmt.Fprintf(f.Out, "Partial success: validated %d out of %d resources:\n", valid, len(objs))
+	}
+	return fmt.Errorf("hit error: %s", errList(errs))
 }

@@ -62,6 +62,9 @@ func runVersion(f *Factory, opts *VersionOptions) error {
 	}
 	defer c.Close()
 	kind, _ := resources.ByKind("ClusterInformation")
+	// Polling prints the cluster lines when they change, as Calico's does: a watcher sees an
+	// upgrade as one new pair of lines.
+	var last string
 	for {
 		obj, err := c.Get(f.ctx(), kind, "", "default")
 		if err != nil {
@@ -70,8 +73,12 @@ func runVersion(f *Factory, opts *VersionOptions) error {
 			}
 		} else {
 			ci := obj.(*api.ClusterInformation)
-			fmt.Fprintln(f.Out, "Cluster Version:  ", orUnknown(ci.Spec.CalicoVersion))
-			fmt.Fprintln(f.Out, "Cluster Type:     ", orUnknown(ci.Spec.ClusterType))
+			lines := fmt.Sprintln("Cluster Version:  ", orUnknown(ci.Spec.CalicoVersion)) +
+				fmt.Sprintln("Cluster Type:     ", orUnknown(ci.Spec.ClusterType))
+			if lines != last {
+				fmt.Fprint(f.Out, lines)
+				last = lines
+			}
 		}
 		if interval == 0 {
 			return nil

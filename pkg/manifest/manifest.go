@@ -44,12 +44,21 @@ func (e *EmptyError) Error() string {
 
 // Load reads every resource named by a -f argument. path "-" reads stdin.
 func Load(path string, recursive bool, stdin io.Reader) ([]resources.Resource, error) {
+	return LoadWith(path, recursive, stdin, nil)
+}
+
+// Extra decodes a document of a kind that is not Calico's (a Kubernetes NetworkPolicy for
+// policy trace, say); ok false leaves it an unknown kind.
+type Extra func(apiVersion, kind string, js []byte) (obj resources.Resource, ok bool, err error)
+
+// LoadWith is Load accepting, besides Calico's kinds, what extra decodes.
+func LoadWith(path string, recursive bool, stdin io.Reader, extra Extra) ([]resources.Resource, error) {
 	if path == "-" {
 		data, err := io.ReadAll(stdin)
 		if err != nil {
 			return nil, fmt.Errorf("reading standard input: %w", err)
 		}
-		return decodeSource(data, "-")
+		return decodeSource(data, "-", extra)
 	}
 	info, err := os.Stat(path)
 	if err != nil {
@@ -64,7 +73,7 @@ func Load(path string, recursive bool, stdin io.Reader) ([]resources.Resource, e
 		if err != nil {
 			return nil, err
 		}
-		return decodeSource(data, path)
+		return decodeSource(data, path, extra)
 	}
 	var out []resources.Resource
 	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
@@ -86,7 +95,7 @@ func Load(path string, recursive bool, stdin io.Reader) ([]resources.Resource, e
 		if err != nil {
 			return err
 		}
-		rs, err := Decode(data, p)
+		rs, err := decode(data, p, extra)
 		if err != nil {
 			return err
 		}
@@ -102,8 +111,8 @@ func Load(path string, recursive bool, stdin io.Reader) ([]resources.Resource, e
 	return out, nil
 }
 
-func decodeSource(data []byte, source string) ([]resources.Resource, error) {
-	rs, err := Decode(data, source)
+func decodeSource(data []byte, source string, extra Extra) ([]resources.Resource, error) {
+	rs, err := decode(data, source, extra)
 	if err == nil && len(rs) == 0 {
 		name := source
 		if source == "-" {
@@ -175,6 +184,10 @@ var yamlLine = regexp.MustCompile(`line (\d+)`)
 
 // Decode parses every document of one source. source names it in errors.
 func Decode(data []byte, source string) ([]resources.Resource, error) {
+	return decode(data, source, nil)
+}
+
+func decode(data []byte, source string, extra Extra) ([]resources.Resource, error) {
 	where := source
 	if source == "-" {
 		where = "stdin"
@@ -196,7 +209,7 @@ func Decode(data []byte, source string) ([]resources.Resource, error) {
 			errs[i] = err
 			return
 		}
-		results[i], errs[i] = decodeJSON(js, at)
+		results[i], errs[i] = decodeJSON(js, at, extra)
 	}
 	// Many documents are decoded on all cores; the result keeps file order.
 	parallel.For(len(docs), 64, decodeOne)
@@ -263,7 +276,7 @@ func toJSON(doc document, where, at string) ([]byte, error) {
 
 // DecodeJSON decodes the JSON of one document (a resource, a list or a sequence); at names it in
 // errors.
-func DecodeJSON(js []byte, at string) ([]resources.Resource, error) { return decodeJSON(js, at) }
+func DecodeJSON(js []byte, at string) ([]resources.Resource, error) { return decodeJSON(js, at, nil) }
 
 type header struct {
 	APIVersion string                `json:"apiVersion"`
@@ -272,7 +285,7 @@ type header struct {
 	Items      []json.RawMessage     `json:"items"`
 }
 
-func decodeJSON(js []byte, at string) ([]resources.Resource, error) {
+func decodeJSON(js []byte, at string, extra Extra) ([]resources.Resource, error) {
 	js = bytes.TrimSpace(js)
 	if len(js) > 0 && js[0] == '[' {
 		var seq []json.RawMessage
@@ -281,7 +294,7 @@ func decodeJSON(js []byte, at string) ([]resources.Resource, error) {
 		}
 		var out []resources.Resource
 		for _, item := range seq {
-			rs, err := decodeJSON(item, at)
+			rs, err := decodeJSON(item, at, extra)
 			if err != nil {
 				return nil, err
 			}
@@ -302,7 +315,7 @@ func decodeJSON(js []byte, at string) ([]resources.Resource, error) {
 		if isV1List {
 			var out []resources.Resource
 			for _, item := range h.Items {
-				rs, err := decodeJSON(item, at)
+				rs, err := decodeJSON(item, at, extra)
 				if err != nil {
 					return nil, err
 				}
@@ -313,13 +326,21 @@ func decodeJSON(js []byte, at string) ([]resources.Resource, error) {
 		if k, ok := resources.ByKind(strings.TrimSuffix(h.Kind, "List")); ok && !k.Hidden {
 			out := make([]resources.Resource, 0, len(h.Items))
 			for _, item := range h.Items {
-				rs, err := decodeJSON(item, at)
+				rs, err := decodeJSON(item, at, extra)
 				if err != nil {
 					return nil, err
 				}
 				out = append(out, rs...)
 			}
 			return out, nil
+		}
+	}
+	if extra != nil && h.APIVersion != api.GroupVersion {
+		if obj, ok, err := extra(h.APIVersion, h.Kind, js); ok || err != nil {
+			if err != nil {
+				return nil, fmt.Errorf("%v (%s %s in %s)", err, h.Kind, h.Metadata.Name, at)
+			}
+			return []resources.Resource{obj}, nil
 		}
 	}
 	if oldFormat(h.APIVersion, h.Kind) {

@@ -38,7 +38,7 @@ func TestDecode(t *testing.T) {
 		{"a Kubernetes List of v1 manifests points to convert", `{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"policy","metadata":{"name":"p"}}]}`, nil, "this is a calicoctl v1 manifest; convert it to projectcalico.org/v3 with 'calicoctl convert -f test.yaml'"},
 		{"wrong version", strings.Replace(pools("a"), "projectcalico.org/v3", "projectcalico.org/v2", 1), nil, "apiVersion must be projectcalico.org/v3"},
 		{"unknown field names the resource", strings.Replace(pools("a"), "  cidr:", "  cidrs:", 1), nil, "field in document is not recognized or is in the wrong location: cidrs (IPPool(a) in test.yaml, document 1 (line 1))"},
-		{"wrong type", strings.Replace(pools("a"), "cidr: 10.1.0.0/16", "blockSize: big", 1), nil, "field spec.blockSize has the wrong type"},
+		{"wrong type", strings.Replace(pools("a"), "cidr: 10.1.0.0/16", "blockSize: big", 1), nil, "json: cannot unmarshal string into Go struct field IPPoolSpec.spec.blockSize of type int: spec.blockSize must be a whole number, not a string"},
 		{"duplicate key", pools("a") + "spec:\n  cidr: 10.2.0.0/16\n", nil, "error converting YAML to JSON"},
 		{"YAML error line is counted from the file's top", pools("a") + "---\nkind: [\n", nil, "yaml: line 8"},
 		{"hidden kinds are not accepted", strings.Replace(pools("a"), "kind: IPPool", "kind: Nope", 1), nil, "unknown resource type (Nope)"},

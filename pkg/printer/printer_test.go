@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -78,9 +77,6 @@ var gadgetKind = resources.Register(&resources.Kind{
 	},
 	Default: []string{"NAME", "ASN"},
 	Wide:    []string{"NAME", "ASN", "CIDR"},
-	SortTable: func(rs []resources.Resource) {
-		sort.SliceStable(rs, func(i, j int) bool { return rs[i].GetName() < rs[j].GetName() })
-	},
 })
 
 // newWidget returns a widget without TypeMeta, as a datastore list returns its items.

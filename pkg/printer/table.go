@@ -216,10 +216,6 @@ func (p *tablePrinter) Print(w io.Writer, results []Result) error {
 }
 
 func (p *tablePrinter) table(bw *bufio.Writer, k *resources.Kind, cols []column, items []resources.Resource) error {
-	if k.SortTable != nil && len(items) > 1 {
-		items = append([]resources.Resource(nil), items...)
-		k.SortTable(items)
-	}
 	tw := tabwriter.NewWriter(bw, 5, 1, 3, ' ', 0)
 	line := make([]byte, 0, 256)
 	for _, c := range cols {

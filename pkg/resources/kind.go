@@ -67,8 +67,9 @@ type Kind struct {
 	// Hidden kinds (IPAM internals) are stored through the same mechanism but are not offered to
 	// operators on the command line.
 	Hidden bool
-	// SortTable orders table rows; nil keeps the datastore order.
-	SortTable func([]Resource)
+	// Sort orders the items of a list in every output format (tiers by order); nil keeps the
+	// datastore order.
+	Sort func([]Resource)
 }
 
 // ListKind is the name of the list type of a kind, e.g. "IPPoolList".

@@ -32,6 +32,9 @@ type List struct {
 	Kind            *resources.Kind
 	ResourceVersion string
 	Items           []resources.Resource
+	// Skipped are stored values that could not be read as the kind (written corrupt, or by
+	// something else): left out of Items so that one bad value does not hide the rest.
+	Skipped []error
 }
 
 // EventType says what happened to an object in a watch.
@@ -80,4 +83,12 @@ type Store interface {
 // earlier list read it, they delete it with one request; a conflict means it changed since.
 type KnownDeleter interface {
 	DeleteKnown(ctx context.Context, obj resources.Resource) (resources.Resource, error)
+}
+
+// Refuser is implemented by backends that refuse an operation on a kind whatever the object
+// (the Kubernetes datastore's Nodes, WorkloadEndpoints and Profiles are views of core objects).
+// The client asks before work that must not start for an operation that will be refused, such
+// as the cascade of a node delete.
+type Refuser interface {
+	Refuses(op string, kind *resources.Kind, namespace, name string) error
 }

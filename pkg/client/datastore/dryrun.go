@@ -54,3 +54,12 @@ func (d dryRun) Delete(ctx context.Context, kind *resources.Kind, namespace, nam
 	}
 	return existing, nil
 }
+
+// Refuses passes the backend's refusals through, so that a dry run refuses what the real run
+// would.
+func (d dryRun) Refuses(op string, kind *resources.Kind, namespace, name string) error {
+	if r, ok := d.Store.(Refuser); ok {
+		return r.Refuses(op, kind, namespace, name)
+	}
+	return nil
+}

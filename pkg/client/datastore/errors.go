@@ -97,3 +97,24 @@ func IsNotSupported(err error) bool {
 	var e *NotSupportedError
 	return errors.As(err, &e)
 }
+
+// UnreadableError is a stored value that cannot be read as its kind: written corrupt, or by
+// something that is not Calico. Lists leave such values out; a delete by name removes them.
+type UnreadableError struct {
+	// Where names the value, e.g. its etcd key.
+	Where string
+	Kind  string
+	Err   error
+}
+
+func (e *UnreadableError) Error() string {
+	return fmt.Sprintf("reading %s: the stored value is not a valid %s: %v", e.Where, e.Kind, e.Err)
+}
+
+func (e *UnreadableError) Unwrap() error { return e.Err }
+
+// IsUnreadable reports whether err is or wraps an UnreadableError.
+func IsUnreadable(err error) bool {
+	var e *UnreadableError
+	return errors.As(err, &e)
+}

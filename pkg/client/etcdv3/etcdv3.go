@@ -166,7 +166,7 @@ func setTypeMeta(kind *resources.Kind, obj resources.Resource) {
 func decode(kind *resources.Kind, kv *mvccpb.KeyValue) (resources.Resource, error) {
 	obj := kind.NewObject()
 	if err := json.Unmarshal(kv.Value, obj); err != nil {
-		return nil, fmt.Errorf("reading %s from etcd: the stored value is not a valid %s: %w", kv.Key, kind.Kind, err)
+		return nil, &datastore.UnreadableError{Where: string(kv.Key) + " from etcd", Kind: kind.Kind, Err: err}
 	}
 	setTypeMeta(kind, obj)
 	obj.SetResourceVersion(strconv.FormatInt(kv.ModRevision, 10))
@@ -462,7 +462,15 @@ func (s *Store) Delete(ctx context.Context, kind *resources.Kind, namespace, nam
 	if del.Deleted == 0 || len(del.PrevKvs) == 0 {
 		return nil, &datastore.DoesNotExistError{ID: id}
 	}
-	return decode(kind, del.PrevKvs[0])
+	obj, err := decode(kind, del.PrevKvs[0])
+	if err != nil {
+		// The value could not be read (written corrupt, or by something else); it is deleted all
+		// the same, which is how an operator gets rid of it.
+		obj = kind.NewObject()
+		obj.SetName(name)
+		obj.SetNamespace(namespace)
+	}
+	return obj, nil
 }
 
 func (s *Store) Get(ctx context.Context, kind *resources.Kind, namespace, name string) (resources.Resource, error) {
@@ -520,16 +528,14 @@ func (s *Store) List(ctx context.Context, kind *resources.Kind, opts datastore.L
 		}
 		from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
 	}
-	items, err := decodeAll(kind, kvs, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &datastore.List{Kind: kind, ResourceVersion: strconv.FormatInt(rev, 10), Items: items}, nil
+	items, skipped := decodeAll(kind, kvs, opts)
+	return &datastore.List{Kind: kind, ResourceVersion: strconv.FormatInt(rev, 10), Items: items, Skipped: skipped}, nil
 }
 
 // decodeAll decodes values, skipping keys that are not objects of the kind (deeper paths), on
-// all cores when there are many.
-func decodeAll(kind *resources.Kind, kvs []*mvccpb.KeyValue, opts datastore.ListOptions) ([]resources.Resource, error) {
+// all cores when there are many. A value that does not decode is left out and reported, so that
+// one corrupt key does not hide the rest.
+func decodeAll(kind *resources.Kind, kvs []*mvccpb.KeyValue, opts datastore.ListOptions) (items []resources.Resource, skipped []error) {
 	segments := 1
 	if kind.Namespaced {
 		segments = 2
@@ -546,15 +552,18 @@ func decodeAll(kind *resources.Kind, kvs []*mvccpb.KeyValue, opts datastore.List
 		}
 		keep = append(keep, kv)
 	}
-	items := make([]resources.Resource, len(keep))
+	decoded := make([]resources.Resource, len(keep))
 	errs := make([]error, len(keep))
-	parallel.For(len(keep), 256, func(i int) { items[i], errs[i] = decode(kind, keep[i]) })
-	for _, err := range errs {
+	parallel.For(len(keep), 256, func(i int) { decoded[i], errs[i] = decode(kind, keep[i]) })
+	items = decoded[:0]
+	for i, err := range errs {
 		if err != nil {
-			return nil, err
+			skipped = append(skipped, err)
+			continue
 		}
+		items = append(items, decoded[i])
 	}
-	return items, nil
+	return items, skipped
 }
 
 func (s *Store) Watch(ctx context.Context, kind *resources.Kind, opts datastore.ListOptions) (<-chan datastore.Event, error) {

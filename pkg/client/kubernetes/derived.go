@@ -22,6 +22,15 @@ func notSupported(op string, kind *resources.Kind, namespace, name string) error
 	return &datastore.NotSupportedError{Operation: op, ID: kind.ID(namespace, name), Reason: readOnlyReason[kind.Kind]}
 }
 
+// Refuses says whether an operation on a kind is refused by this datastore whatever the object:
+// the kinds derived from core Kubernetes objects cannot be created or deleted through Calico.
+func (s *Store) Refuses(op string, kind *resources.Kind, namespace, name string) error {
+	if _, custom := CRDFor(kind); custom || (op != "create" && op != "delete") {
+		return nil
+	}
+	return notSupported(op, kind, namespace, name)
+}
+
 func (s *Store) createDerived(ctx context.Context, kind *resources.Kind, obj resources.Resource) (resources.Resource, error) {
 	return nil, notSupported("create", kind, obj.GetNamespace(), obj.GetName())
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -68,8 +69,15 @@ func RESTConfig(spec *config.KubeConfig, timeout time.Duration) (*rest.Config, e
 			Token:             spec.K8sAPIToken,
 		}
 		rules := &clientcmd.ClientConfigLoadingRules{}
-		if spec.Kubeconfig != "" {
-			rules.Precedence = filepath.SplitList(spec.Kubeconfig)
+		if paths := filepath.SplitList(spec.Kubeconfig); len(paths) == 1 {
+			// One file: it must exist (as in Calico), rather than silently falling back to
+			// "no configuration".
+			if _, err := os.Stat(paths[0]); err != nil {
+				return nil, fmt.Errorf("%w: the kubeconfig file named by KUBECONFIG (or --kubeconfig, or kubeconfig in the configuration file) cannot be read", err)
+			}
+			rules.ExplicitPath = paths[0]
+		} else if len(paths) > 1 {
+			rules.Precedence = paths
 		}
 		cc = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
 	}

@@ -27,8 +27,8 @@ const (
 	annotationSpoofPrefix = "cni.projectcalico.org/allowedSourcePrefixes"
 	annotationNetStatus   = "k8s.v1.cni.cncf.io/network-status"
 
-	labelNamespace      = "projectcalico.org/namespace"
-	labelOrchestrator   = "projectcalico.org/orchestrator"
+	labelNamespace      = api.LabelNamespace
+	labelOrchestrator   = api.LabelOrchestrator
 	labelServiceAccount = "projectcalico.org/serviceaccount"
 )
 

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -46,7 +47,9 @@ func (a *ASNumber) UnmarshalJSON(b []byte) error {
 	}
 	n, err := strconv.ParseUint(string(b), 10, 32)
 	if err != nil {
-		return fmt.Errorf("invalid AS number %s: expected 0 to 4294967295 or the dotted form \"a.b\"", b)
+		// Calico's type reports a number it cannot take as a failed string decode; the decoder
+		// adds the field's path, and the words are what scripts match.
+		return &json.UnmarshalTypeError{Value: "number", Type: reflect.TypeOf("")}
 	}
 	*a = ASNumber(n)
 	return nil

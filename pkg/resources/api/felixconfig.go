@@ -115,6 +115,10 @@ type FelixConfigurationSpec struct {
 	NftablesMangleAllowAction string        `json:"nftablesMangleAllowAction,omitempty"`
 	NftablesFilterDenyAction  string        `json:"nftablesFilterDenyAction,omitempty"`
 	NftablesMarkMask          *uint32       `json:"nftablesMarkMask,omitempty"`
+	// Calico 3.32: offload established flows to an nftables flowtable, on the interfaces the
+	// pattern matches.
+	NFTablesFlowTableOffload          *NFTablesFlowTableOffloadMode `json:"nftablesFlowTableOffload,omitempty"`
+	NFTablesFlowTableDataIfacePattern string                        `json:"nftablesFlowTableDataIfacePattern,omitempty"`
 
 	BPFEnabled             *bool                `json:"bpfEnabled,omitempty"`
 	BPFDisableUnprivileged *bool                `json:"bpfDisableUnprivileged,omitempty"`
@@ -155,6 +159,10 @@ type FelixConfigurationSpec struct {
 	BPFDisableGROForIfaces             string                   `json:"bpfDisableGROForIfaces,omitempty"`
 	BPFExcludeCIDRsFromNAT             *[]string                `json:"bpfExcludeCIDRsFromNAT,omitempty"`
 	BPFExportBufferSizeMB              *int                     `json:"bpfExportBufferSizeMB,omitempty"`
+	// Calico 3.32.
+	BPFIPFragTimeout               *Duration                   `json:"bpfIPFragTimeout,omitempty"`
+	BPFIPFragmentReassemblyEnabled *bool                       `json:"bpfIPFragmentReassemblyEnabled,omitempty"`
+	BPFOverlayHostSourceIP         *BPFOverlayHostSourceIPType `json:"bpfOverlayHostSourceIP,omitempty"`
 
 	IstioAmbientMode             *IstioAmbientMode                 `json:"istioAmbientMode,omitempty"`
 	IstioDSCPMark                *DSCP                             `json:"istioDSCPMark,omitempty"`
@@ -204,6 +212,14 @@ type FelixConfigurationSpec struct {
 	RequireMTUFile                  *bool                           `json:"requireMTUFile,omitempty"`
 	BPFMaglevMaxEndpointsPerService *int                            `json:"bpfMaglevMaxEndpointsPerService,omitempty"`
 	BPFMaglevMaxServices            *int                            `json:"bpfMaglevMaxServices,omitempty"`
+
+	// Calico 3.32: answer ARP/NDP for pod and LoadBalancer addresses in the host's own subnet.
+	LocalSubnetL2Reachability                *LocalSubnetL2ReachabilityMode `json:"localSubnetL2Reachability,omitempty"`
+	LocalSubnetL2ReachabilityRefreshInterval *Duration                      `json:"localSubnetL2ReachabilityRefreshInterval,omitempty"`
+
+	// NodeSelector applies a configuration that is neither "default" nor "node.<name>" to the
+	// nodes it selects.
+	NodeSelector string `json:"nodeSelector,omitempty"`
 }
 
 // HealthTimeoutOverride replaces the liveness/readiness timeout of one Felix component.
@@ -273,6 +289,9 @@ type (
 	NATOutgoingExclusionsType        string
 	PrometheusMetricsClientAuthType  string
 	IstioAmbientMode                 string
+	NFTablesFlowTableOffloadMode     string
+	BPFOverlayHostSourceIPType       string
+	LocalSubnetL2ReachabilityMode    string
 )
 
 const (
@@ -324,4 +343,13 @@ const (
 
 	IstioAmbientModeEnabled  IstioAmbientMode = "Enabled"
 	IstioAmbientModeDisabled IstioAmbientMode = "Disabled"
+
+	NFTablesFlowTableOffloadAll      NFTablesFlowTableOffloadMode = "All"
+	NFTablesFlowTableOffloadDisabled NFTablesFlowTableOffloadMode = "Disabled"
+
+	BPFOverlayHostSourceIPTunnelAddress BPFOverlayHostSourceIPType = "TunnelAddress"
+	BPFOverlayHostSourceIPHostAddress   BPFOverlayHostSourceIPType = "HostAddress"
+
+	LocalSubnetL2ReachabilityDisabled             LocalSubnetL2ReachabilityMode = "Disabled"
+	LocalSubnetL2ReachabilityPodsAndLoadBalancers LocalSubnetL2ReachabilityMode = "PodsAndLoadBalancers"
 )

@@ -25,3 +25,10 @@ const (
 	KindWorkloadEndpoint                  = "WorkloadEndpoint"
 	KindWorkloadEndpointList              = "WorkloadEndpointList"
 )
+
+// Labels Calico sets on namespaced endpoints itself; Felix selects namespaced policies and
+// Kubernetes policies by them.
+const (
+	LabelNamespace    = "projectcalico.org/namespace"
+	LabelOrchestrator = "projectcalico.org/orchestrator"
+)

@@ -59,6 +59,7 @@ type Template struct {
 	InterfaceCIDRs   []string          `json:"interfaceCIDRs,omitempty"`
 	InterfacePattern string            `json:"interfacePattern,omitempty"`
 	Labels           map[string]string `json:"labels,omitempty"`
+	Annotations      map[string]string `json:"annotations,omitempty"`
 	NodeSelector     string            `json:"nodeSelector,omitempty"`
 }
 

@@ -210,7 +210,7 @@ spec:
 			name: "Tier",
 			obj:  &Tier{},
 			yaml: `{apiVersion: projectcalico.org/v3, kind: Tier, metadata: {name: kube-admin}, spec: {order: 1000, defaultAction: Pass}}`,
-			json: `{"kind":"Tier","apiVersion":"projectcalico.org/v3","metadata":{"name":"kube-admin"},"spec":{"order":1000,"defaultAction":"Pass"}}`,
+			json: `{"kind":"Tier","apiVersion":"projectcalico.org/v3","metadata":{"name":"kube-admin"},"spec":{"order":1000,"defaultAction":"Pass"},"status":{}}`,
 		},
 		{
 			// The default profile of the DC/OS seed article, as calicoctl printed it. Calico now

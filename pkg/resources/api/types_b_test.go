@@ -296,6 +296,54 @@ spec:
 				`"spec":{"logSeverityScreen":"Info","reportingInterval":"0s","bpfLogLevel":""}}`,
 		},
 		{
+			// The fields Calico 3.32 added, as the real calicoctl writes them.
+			name: "FelixConfiguration 3.32 fields",
+			obj:  &FelixConfiguration{},
+			yaml: `
+apiVersion: projectcalico.org/v3
+kind: FelixConfiguration
+metadata:
+  name: edge-nodes
+spec:
+  nftablesFlowTableOffload: All
+  nftablesFlowTableDataIfacePattern: ^eth[0-9]+$
+  bpfIPFragTimeout: 30s
+  bpfIPFragmentReassemblyEnabled: true
+  bpfOverlayHostSourceIP: HostAddress
+  localSubnetL2Reachability: PodsAndLoadBalancers
+  localSubnetL2ReachabilityRefreshInterval: 1m
+  nodeSelector: edge == 'true'
+`,
+			json: `{"kind":"FelixConfiguration","apiVersion":"projectcalico.org/v3","metadata":{"name":"edge-nodes"},"spec":{` +
+				`"nftablesFlowTableOffload":"All","nftablesFlowTableDataIfacePattern":"^eth[0-9]+$","bpfLogLevel":"",` +
+				`"bpfIPFragTimeout":"30s","bpfIPFragmentReassemblyEnabled":true,"bpfOverlayHostSourceIP":"HostAddress",` +
+				`"localSubnetL2Reachability":"PodsAndLoadBalancers","localSubnetL2ReachabilityRefreshInterval":"1m0s",` +
+				`"nodeSelector":"edge == 'true'"}}`,
+		},
+		{
+			// Calico 3.32 tiers carry conditions written by its controllers.
+			name: "Tier with status conditions",
+			obj:  &Tier{},
+			yaml: `
+apiVersion: projectcalico.org/v3
+kind: Tier
+metadata:
+  name: security
+spec:
+  order: 100
+  defaultAction: Deny
+status:
+  conditions:
+  - type: Ready
+    status: "True"
+    reason: Valid
+    message: tier is valid
+    lastTransitionTime: "2026-01-02T03:04:05Z"
+`,
+			json: `{"kind":"Tier","apiVersion":"projectcalico.org/v3","metadata":{"name":"security"},"spec":{"order":100,"defaultAction":"Deny"},` +
+				`"status":{"conditions":[{"type":"Ready","status":"True","lastTransitionTime":"2026-01-02T03:04:05Z","reason":"Valid","message":"tier is valid"}]}}`,
+		},
+		{
 			name: "FelixConfiguration many fields",
 			obj:  &FelixConfiguration{},
 			yaml: `
@@ -459,6 +507,8 @@ spec:
           interfacePattern: eth.*
           labels:
             role: edge
+          annotations:
+            owner: netops
           nodeSelector: has(edge)
     policy:
       reconcilerPeriod: 5m
@@ -485,7 +535,7 @@ status:
 				`"prometheusMetricsPort":9094,"controllers":{` +
 				`"node":{"reconcilerPeriod":"5m0s","syncLabels":"Enabled","hostEndpoint":{"autoCreate":"Enabled",` +
 				`"createDefaultHostEndpoint":"Disabled","templates":[{"generateName":"custom","interfaceCIDRs":["1.2.3.0/24"],` +
-				`"interfacePattern":"eth.*","labels":{"role":"edge"},"nodeSelector":"has(edge)"}]},"leakGracePeriod":"15m0s"},` +
+				`"interfacePattern":"eth.*","labels":{"role":"edge"},"annotations":{"owner":"netops"},"nodeSelector":"has(edge)"}]},"leakGracePeriod":"15m0s"},` +
 				`"policy":{"reconcilerPeriod":"5m0s"},"workloadEndpoint":{"reconcilerPeriod":"5m0s"},` +
 				`"serviceAccount":{"reconcilerPeriod":"5m0s"},"namespace":{"reconcilerPeriod":"5m0s"},` +
 				`"loadBalancer":{"assignIPs":"RequestedServicesOnly"},"migration":{"policyNameMigrator":"Disabled"}},` +

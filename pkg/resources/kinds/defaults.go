@@ -2,6 +2,7 @@ package kinds
 
 import (
 	"net"
+	"time"
 
 	r "github.com/calicoctl-go/calicoctl/pkg/resources"
 	"github.com/calicoctl-go/calicoctl/pkg/resources/api"
@@ -40,6 +41,48 @@ func defaultBGPConfiguration(o r.Resource) {
 	b := o.(*api.BGPConfiguration)
 	if b.Spec.LogSeverityScreen == "" {
 		b.Spec.LogSeverityScreen = "Info"
+	}
+	setIfNil(&b.Spec.ServiceLoadBalancerAggregation, api.ServiceLoadBalancerAggregationEnabled)
+}
+
+// setIfNil points *p at v when the field is absent.
+func setIfNil[T any](p **T, v T) {
+	if *p == nil {
+		*p = &v
+	}
+}
+
+// defaultFelixConfiguration applies Calico's clientv3 and CRD defaults, and translates the
+// deprecated bpfConnectTimeLoadBalancingEnabled as Calico does: the boolean stays, and
+// bpfConnectTimeLoadBalancing (Enabled or Disabled) and bpfHostNetworkedNATWithoutCTLB
+// (Disabled) are set from it, overriding what the input says.
+func defaultFelixConfiguration(o r.Resource) {
+	s := &o.(*api.FelixConfiguration).Spec
+	setIfNil(&s.FloatingIPs, api.FloatingIPsDisabled)
+	setIfNil(&s.BPFConnectTimeLoadBalancing, api.BPFConnectTimeLBTCP)
+	setIfNil(&s.BPFHostNetworkedNATWithoutCTLB, api.BPFHostNetworkedNATEnabled)
+	setIfNil(&s.NFTablesMode, api.NFTablesModeAuto)
+	setIfNil(&s.NFTablesFlowTableOffload, api.NFTablesFlowTableOffloadDisabled)
+	if s.BPFConnectTimeLoadBalancingEnabled != nil {
+		ctlb := api.BPFConnectTimeLBDisabled
+		if *s.BPFConnectTimeLoadBalancingEnabled {
+			ctlb = api.BPFConnectTimeLBEnabled
+		}
+		nat := api.BPFHostNetworkedNATDisabled
+		s.BPFConnectTimeLoadBalancing, s.BPFHostNetworkedNATWithoutCTLB = &ctlb, &nat
+	}
+}
+
+// defaultKubeControllersConfiguration applies the CRD defaults. Without prometheusMetricsPort
+// kube-controllers turns its metrics off.
+func defaultKubeControllersConfiguration(o r.Resource) {
+	s := &o.(*api.KubeControllersConfiguration).Spec
+	setIfNil(&s.PrometheusMetricsPort, 9094)
+	if n := s.Controllers.Node; n != nil {
+		setIfNil(&n.LeakGracePeriod, api.Duration{Duration: 15 * time.Minute})
+	}
+	if lb := s.Controllers.LoadBalancer; lb != nil && lb.AssignIPs == "" {
+		lb.AssignIPs = api.AllServices
 	}
 }
 

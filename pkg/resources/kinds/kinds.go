@@ -10,6 +10,7 @@ import (
 	"github.com/calicoctl-go/calicoctl/pkg/printer"
 	r "github.com/calicoctl-go/calicoctl/pkg/resources"
 	"github.com/calicoctl-go/calicoctl/pkg/resources/api"
+	"github.com/calicoctl-go/calicoctl/pkg/resources/names"
 )
 
 // col builds a column whose cell depends only on the object, typed.
@@ -150,6 +151,7 @@ func init() {
 		Aliases: []string{"felixconfiguration", "felixconfigurations", "felixconfig", "felixconfigs"},
 		Columns: []r.Column{nameCol},
 		Default: []string{"NAME"}, Wide: []string{"NAME"},
+		SetDefaults: defaultFelixConfiguration,
 	})
 	kind[api.GlobalNetworkPolicy](r.Kind{
 		Kind: "GlobalNetworkPolicy", Plural: "globalnetworkpolicies",
@@ -223,6 +225,7 @@ func init() {
 		Aliases: []string{"kubecontrollersconfiguration", "kubecontrollersconfigurations", "kubecontrollersconfig", "kubecontrollersconfigs"},
 		Columns: []r.Column{nameCol},
 		Default: []string{"NAME"}, Wide: []string{"NAME"},
+		SetDefaults: defaultKubeControllersConfiguration,
 	})
 	kind[api.NetworkPolicy](r.Kind{
 		Kind: "NetworkPolicy", Plural: "networkpolicies", Namespaced: true,
@@ -342,13 +345,18 @@ func init() {
 				t.Spec.DefaultAction = &deny
 			}
 		},
-		SortTable: func(items []r.Resource) {
+		Sort: func(items []r.Resource) {
 			sort.SliceStable(items, func(i, j int) bool {
 				a, b := items[i].(*api.Tier).Spec.Order, items[j].(*api.Tier).Spec.Order
-				if a == nil || b == nil {
-					return a != nil && b == nil
+				switch {
+				case a == nil || b == nil:
+					if a != nil || b != nil {
+						return a != nil
+					}
+				case *a != *b:
+					return *a < *b
 				}
-				return *a < *b
+				return items[i].GetName() < items[j].GetName()
 			})
 		},
 	})
@@ -378,7 +386,26 @@ func init() {
 		},
 		// calicoctl's default table has no NAME, which leaves operators unable to follow up
 		// with `get wep NAME`; this one shows it first.
-		Default: []string{"NAME", "WORKLOAD", "NODE", "NETWORKS", "INTERFACE"},
+		Default: []string{"WORKLOAD", "NODE", "NETWORKS", "INTERFACE"},
 		Wide:    []string{"NAME", "WORKLOAD", "NODE", "NETWORKS", "INTERFACE", "PROFILES", "NATS"},
+		SetDefaults: func(o r.Resource) {
+			w := o.(*api.WorkloadEndpoint)
+			// Felix selects namespaced policies by these labels: Calico's client sets them on
+			// every write, whatever the input says.
+			labels := make(map[string]string, len(w.Labels)+2)
+			for k, v := range w.Labels {
+				labels[k] = v
+			}
+			labels[api.LabelNamespace] = w.Namespace
+			labels[api.LabelOrchestrator] = w.Spec.Orchestrator
+			w.Labels = labels
+			if w.Name == "" {
+				w.Name = workloadEndpointIDs(w).Name()
+			}
+		},
 	})
+}
+
+func workloadEndpointIDs(w *api.WorkloadEndpoint) names.WorkloadEndpointIDs {
+	return names.WorkloadEndpointIDs{Node: w.Spec.Node, Orchestrator: w.Spec.Orchestrator, Workload: w.Spec.Workload, Pod: w.Spec.Pod, ContainerID: w.Spec.ContainerID, Endpoint: w.Spec.Endpoint}
 }

@@ -1,6 +1,8 @@
 package validation
 
 import (
+	"fmt"
+
 	"net"
 	"net/netip"
 	"strconv"
@@ -156,7 +158,8 @@ func BGPConfiguration(o *api.BGPConfiguration) error {
 			{"spec.nodeMeshMaxRestartTime", "NodeMeshMaxRestartTime", s.NodeMeshMaxRestartTime != nil, deref(s.NodeMeshMaxRestartTime)},
 		} {
 			if g.set {
-				c.Add(g.field, g.value, "Cannot set %s on a non default BGP Configuration. Set it in the BGPConfiguration named default", g.name)
+				c.Add(g.field, g.value, "set it in the BGPConfiguration named default").
+					Calico("BGPConfiguration.Spec."+GoFieldName(g.field), fmt.Sprintf("Cannot set %s on a non default BGP Configuration.", g.name)).WithoutValue()
 			}
 		}
 	}

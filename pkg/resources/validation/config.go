@@ -33,6 +33,9 @@ func CalicoNodeStatus(o *api.CalicoNodeStatus) error {
 	} else {
 		checkName(c, "spec.node", s.Node)
 	}
+	if s.UpdatePeriodSeconds == nil {
+		c.Add("spec.updatePeriodSeconds", "", "updatePeriodSeconds is required: how often, in seconds, the node updates the status (0 stops updates)").WithoutValue()
+	}
 	seen := map[api.NodeStatusClassType]bool{}
 	for i, cl := range s.Classes {
 		f := idx("spec.classes", i)
@@ -73,11 +76,16 @@ func KubeControllersConfiguration(o *api.KubeControllersConfiguration) error {
 			checkEnum(c, hf+".autoCreate", h.AutoCreate, true, "Enabled", "Disabled")
 			checkEnum(c, hf+".createDefaultHostEndpoint", string(h.CreateDefaultHostEndpoint), true,
 				string(api.DefaultHostEndpointsEnabled), string(api.DefaultHostEndpointsDisabled))
+			names := map[string]bool{}
 			for i, t := range h.Templates {
 				tf := idx(hf+".templates", i)
 				if t.GenerateName != "" {
 					checkName(c, tf+".generateName", t.GenerateName)
 				}
+				if names[t.GenerateName] {
+					c.Add(tf+".generateName", t.GenerateName, "Template name must be unique: give each template its own generateName")
+				}
+				names[t.GenerateName] = true
 				for j, cidr := range t.InterfaceCIDRs {
 					checkCIDR(c, idx(tf+".interfaceCIDRs", j), cidr)
 				}
@@ -88,6 +96,7 @@ func KubeControllersConfiguration(o *api.KubeControllersConfiguration) error {
 					checkSelector(c, tf+".nodeSelector", t.NodeSelector, false)
 				}
 				Labels(c, tf+".labels", t.Labels)
+				checkAnnotations(c, tf+".annotations", t.Annotations)
 			}
 		}
 	}
@@ -249,6 +258,9 @@ func FelixConfiguration(o *api.FelixConfiguration) error {
 		{"spec.natOutgoingExclusions", str(s.NATOutgoingExclusions), s.NATOutgoingExclusions != nil, false, []string{"IPPoolsOnly", "IPPoolsAndHostIPs"}},
 		{"spec.prometheusMetricsClientAuth", str(s.PrometheusMetricsClientAuth), s.PrometheusMetricsClientAuth != nil, false,
 			[]string{"RequireAndVerifyClientCert", "RequireAnyClientCert", "VerifyClientCertIfGiven", "NoClientCert"}},
+		{"spec.nftablesFlowTableOffload", str(s.NFTablesFlowTableOffload), s.NFTablesFlowTableOffload != nil, false, []string{"All", "Disabled"}},
+		{"spec.bpfOverlayHostSourceIP", str(s.BPFOverlayHostSourceIP), s.BPFOverlayHostSourceIP != nil, false, []string{"TunnelAddress", "HostAddress"}},
+		{"spec.localSubnetL2Reachability", str(s.LocalSubnetL2Reachability), s.LocalSubnetL2Reachability != nil, false, []string{"Disabled", "PodsAndLoadBalancers"}},
 	} {
 		if !e.set {
 			continue
@@ -344,7 +356,7 @@ func FelixConfiguration(o *api.FelixConfiguration) error {
 	}
 	for _, r := range []struct{ field, value string }{
 		{"spec.bpfDataIfacePattern", s.BPFDataIfacePattern}, {"spec.bpfL3IfacePattern", s.BPFL3IfacePattern},
-		{"spec.mtuIfacePattern", s.MTUIfacePattern},
+		{"spec.mtuIfacePattern", s.MTUIfacePattern}, {"spec.nftablesFlowTableDataIfacePattern", s.NFTablesFlowTableDataIfacePattern},
 	} {
 		if r.value != "" {
 			checkRegexp(c, r.field, r.value)
@@ -365,6 +377,18 @@ func FelixConfiguration(o *api.FelixConfiguration) error {
 	if l := s.BPFExcludeCIDRsFromNAT; l != nil {
 		for i, n := range *l {
 			checkCIDR(c, idx("spec.bpfExcludeCIDRsFromNAT", i), n)
+		}
+	}
+	checkDuration(c, "spec.bpfIPFragTimeout", s.BPFIPFragTimeout)
+	checkDuration(c, "spec.localSubnetL2ReachabilityRefreshInterval", s.LocalSubnetL2ReachabilityRefreshInterval)
+	if s.NodeSelector != "" {
+		if o.Name == "default" || strings.HasPrefix(o.Name, "node.") {
+			c.Add("spec.nodeSelector", s.NodeSelector, "nodeSelector cannot be set on the default or a node.<nodename> FelixConfiguration: put it in a FelixConfiguration of another name")
+		} else if len(s.NodeSelector) > 1024 {
+			// The limit of Calico's CRD schema.
+			c.Add("spec.nodeSelector", s.NodeSelector[:32]+"...", "a selector may be at most 1024 characters long (this one has %d)", len(s.NodeSelector))
+		} else {
+			checkSelector(c, "spec.nodeSelector", s.NodeSelector, false)
 		}
 	}
 	if d := s.IstioDSCPMark; d != nil {

@@ -1,6 +1,7 @@
 package validation
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -67,6 +68,22 @@ func TestKubeControllersConfiguration(t *testing.T) {
 			msg: "must be AllServices or RequestedServicesOnly", field: "spec.controllers.loadBalancer.assignIPs"},
 		{name: "policy name migrator", obj: kcc(func(s *api.KubeControllersConfigurationSpec) { s.Controllers.Migration.PolicyNameMigrator = "Off" }),
 			msg: "must be Enabled or Disabled", field: "spec.controllers.migration.policyNameMigrator"},
+		{name: "template annotations", obj: kcc(func(s *api.KubeControllersConfigurationSpec) {
+			s.Controllers.Node.HostEndpoint.Templates[0].Annotations = map[string]string{"example.com/owner": "netops"}
+		})},
+		{name: "template annotation key", obj: kcc(func(s *api.KubeControllersConfigurationSpec) {
+			s.Controllers.Node.HostEndpoint.Templates[0].Annotations = map[string]string{"bad key": "x"}
+		}),
+			msg: "invalid annotation key", field: "spec.controllers.node.hostEndpoint.templates[0].annotations"},
+		{name: "distinct template names", obj: kcc(func(s *api.KubeControllersConfigurationSpec) {
+			h := s.Controllers.Node.HostEndpoint
+			h.Templates = append(h.Templates, api.Template{GenerateName: "other", InterfacePattern: "^bond0$"})
+		})},
+		{name: "repeated template name", obj: kcc(func(s *api.KubeControllersConfigurationSpec) {
+			h := s.Controllers.Node.HostEndpoint
+			h.Templates = append(h.Templates, api.Template{GenerateName: "tpl", InterfacePattern: "^bond0$"})
+		}),
+			msg: "Template name must be unique", field: "spec.controllers.node.hostEndpoint.templates[1].generateName"},
 	})
 }
 
@@ -79,6 +96,9 @@ func TestCalicoNodeStatus(t *testing.T) {
 		{name: "no node", obj: status("", "Agent"), msg: "node is required", field: "spec.node"},
 		{name: "unknown class", obj: status("node1", "Wireguard"), msg: "must be Agent, BGP or Routes", field: "spec.classes[0]"},
 		{name: "repeated class", obj: status("node1", "BGP", "BGP"), msg: "BGP is listed more than once", field: "spec.classes[1]"},
+		{name: "update period 0", obj: &api.CalicoNodeStatus{ObjectMeta: meta("s"), Spec: api.CalicoNodeStatusSpec{Node: "node1", UpdatePeriodSeconds: ptr[uint32](0)}}},
+		{name: "no update period", obj: &api.CalicoNodeStatus{ObjectMeta: meta("s"), Spec: api.CalicoNodeStatusSpec{Node: "node1", Classes: []api.NodeStatusClassType{"BGP"}}},
+			msg: "updatePeriodSeconds is required", field: "spec.updatePeriodSeconds"},
 	})
 }
 
@@ -174,5 +194,45 @@ func TestFelixConfiguration(t *testing.T) {
 			msg: "must be a valid regular expression", field: "spec.bpfDataIfacePattern"},
 		{name: "DSCP", obj: felix(func(s *api.FelixConfigurationSpec) { s.IstioDSCPMark = ptr(api.DSCPFromString("AF99")) }),
 			msg: "not a valid DSCP value", field: "spec.istioDSCPMark"},
+		{name: "3.32 settings", obj: felix(func(s *api.FelixConfigurationSpec) {
+			s.NFTablesFlowTableOffload = ptr(api.NFTablesFlowTableOffloadAll)
+			s.NFTablesFlowTableDataIfacePattern = "^(eth|bond)[0-9]+$"
+			s.BPFIPFragTimeout = dur(30 * time.Second)
+			s.BPFIPFragmentReassemblyEnabled = ptr(true)
+			s.BPFOverlayHostSourceIP = ptr(api.BPFOverlayHostSourceIPTunnelAddress)
+			s.LocalSubnetL2Reachability = ptr(api.LocalSubnetL2ReachabilityPodsAndLoadBalancers)
+			s.LocalSubnetL2ReachabilityRefreshInterval = dur(time.Minute)
+		})},
+		{name: "flow table offload", obj: felix(func(s *api.FelixConfigurationSpec) {
+			s.NFTablesFlowTableOffload = ptr(api.NFTablesFlowTableOffloadMode("Enabled"))
+		}),
+			msg: "must be All or Disabled", field: "spec.nftablesFlowTableOffload"},
+		{name: "flow table interface pattern", obj: felix(func(s *api.FelixConfigurationSpec) { s.NFTablesFlowTableDataIfacePattern = "eth[" }),
+			msg: "must be a valid regular expression", field: "spec.nftablesFlowTableDataIfacePattern"},
+		{name: "negative fragment timeout", obj: felix(func(s *api.FelixConfigurationSpec) { s.BPFIPFragTimeout = dur(-time.Second) }),
+			msg: "must not be negative", field: "spec.bpfIPFragTimeout"},
+		{name: "overlay host source IP", obj: felix(func(s *api.FelixConfigurationSpec) {
+			s.BPFOverlayHostSourceIP = ptr(api.BPFOverlayHostSourceIPType("NodeIP"))
+		}),
+			msg: "must be TunnelAddress or HostAddress", field: "spec.bpfOverlayHostSourceIP"},
+		{name: "local subnet reachability", obj: felix(func(s *api.FelixConfigurationSpec) {
+			s.LocalSubnetL2Reachability = ptr(api.LocalSubnetL2ReachabilityMode("Enabled"))
+		}),
+			msg: "must be Disabled or PodsAndLoadBalancers", field: "spec.localSubnetL2Reachability"},
+		{name: "negative reachability refresh", obj: felix(func(s *api.FelixConfigurationSpec) { s.LocalSubnetL2ReachabilityRefreshInterval = dur(-time.Minute) }),
+			msg: "must not be negative", field: "spec.localSubnetL2ReachabilityRefreshInterval"},
+		{name: "node selector on a named configuration",
+			obj: &api.FelixConfiguration{ObjectMeta: meta("edge"), Spec: api.FelixConfigurationSpec{NodeSelector: "edge == 'true'"}}},
+		{name: "node selector on default", obj: felix(func(s *api.FelixConfigurationSpec) { s.NodeSelector = "all()" }),
+			msg: "nodeSelector cannot be set on the default or a node.<nodename> FelixConfiguration", field: "spec.nodeSelector"},
+		{name: "node selector on a node configuration",
+			obj: &api.FelixConfiguration{ObjectMeta: meta("node.n1"), Spec: api.FelixConfigurationSpec{NodeSelector: "all()"}},
+			msg: "nodeSelector cannot be set on the default or a node.<nodename> FelixConfiguration", field: "spec.nodeSelector"},
+		{name: "invalid node selector",
+			obj: &api.FelixConfiguration{ObjectMeta: meta("edge"), Spec: api.FelixConfigurationSpec{NodeSelector: "edge =="}},
+			msg: "invalid selector", field: "spec.nodeSelector"},
+		{name: "node selector over 1024 characters",
+			obj: &api.FelixConfiguration{ObjectMeta: meta("edge"), Spec: api.FelixConfigurationSpec{NodeSelector: "has(a" + strings.Repeat("b", 1020) + ")"}},
+			msg: "a selector may be at most 1024 characters long (this one has 1026)", field: "spec.nodeSelector"},
 	})
 }

@@ -126,6 +126,10 @@ func checkMAC(c *Collector, field, s string) {
 // checkSelector parses a selector and, unless allowGlobal, refuses global(). It returns the parsed
 // selector, or nil after recording an error.
 func checkSelector(c *Collector, field, s string, allowGlobal bool) *selector.Selector {
+	if len(s) > maxSelector {
+		tooLong(c, field, s, maxSelector)
+		return nil
+	}
 	sel, err := selector.Parse(s)
 	if err != nil {
 		c.Add(field, s, "%s", err.Error())
@@ -170,7 +174,13 @@ func checkEnum(c *Collector, field, s string, optional bool, allowed ...string) 
 			return
 		}
 	}
-	c.Add(field, s, "must be %s", oneOf(allowed))
+	// Calico reports enums as its CRD schema does: the path and the allowed values, no value.
+	quoted := make([]string, len(allowed))
+	for i, a := range allowed {
+		quoted[i] = fmt.Sprintf("%q", a)
+	}
+	c.Add(field, s, "got '%s'; must be %s", s, oneOf(allowed)).
+		Calico(field, "supported values: "+strings.Join(quoted, ", ")).WithoutValue()
 }
 
 // checkEnumFold is checkEnum ignoring case.
@@ -195,6 +205,15 @@ func oneOf(words []string) string {
 		return words[0]
 	}
 	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
+}
+
+// oneOfAnd writes "A", "A and B", "A, B and C".
+func oneOfAnd(words []string) string {
+	s := oneOf(words)
+	if i := strings.LastIndex(s, " or "); i >= 0 {
+		s = s[:i] + " and " + s[i+4:]
+	}
+	return s
 }
 
 func checkLogSeverity(c *Collector, field, s string) {
@@ -232,3 +251,23 @@ func checkAnnotations(c *Collector, field string, annotations map[string]string)
 
 // idx writes field[i].
 func idx(field string, i int) string { return fmt.Sprintf("%s[%d]", field, i) }
+
+// Limits of Calico's CRD schema. They hold on etcd too, so that the data stays migratable to the
+// Kubernetes datastore.
+const (
+	maxSelector = 1024 // characters in any selector
+	maxPorts    = 50   // entries in a rule's ports or notPorts
+	maxRules    = 1024 // rules in one direction of a policy or profile
+)
+
+// tooLong reports a string over a schema maxLength, in the schema's words.
+func tooLong(c *Collector, field, s string, max int) {
+	c.Add(field, fmt.Sprintf("%d characters", len(s)), "%d characters is over the limit of %d", len(s), max).
+		Calico(field, fmt.Sprintf("may not be more than %d bytes", max)).WithoutValue()
+}
+
+// tooMany reports a list over a schema maxItems, in the schema's words.
+func tooMany(c *Collector, field string, n, max int, what, advice string) {
+	c.Add(field, n, "%d %s is over the limit of %d: %s", n, what, max, advice).
+		Calico(field, fmt.Sprintf("must have at most %d items", max)).WithoutValue()
+}

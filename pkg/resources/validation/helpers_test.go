@@ -45,7 +45,7 @@ func expectError(t *testing.T, err error, msg, field string) {
 		t.Fatalf("want validation.Errors, got %T: %v", err, err)
 	}
 	for _, e := range errs {
-		if e.Field == field && strings.Contains(e.Reason, msg) {
+		if e.Field == field && strings.Contains(e.Error(), msg) {
 			return
 		}
 	}
@@ -79,17 +79,44 @@ func nsMeta(name string) api.ObjectMeta { return api.ObjectMeta{Name: name, Name
 
 func dur(d time.Duration) *api.Duration { return &metav1.Duration{Duration: d} }
 
-func TestErrorsNameTheResourceAndField(t *testing.T) {
-	err := IPPool(&api.IPPool{ObjectMeta: meta("pool1"), Spec: api.IPPoolSpec{CIDR: "10.5.0.0/99"}})
-	want := "error with field IPPool(pool1).spec.cidr = '10.5.0.0/99' (IPPool CIDR must be a valid subnet"
-	if err == nil || !strings.HasPrefix(err.Error(), want) {
-		t.Fatalf("got %v, want prefix %q", err, want)
+// Errors print Calico's text first (scripts search for it), then where the field is in the
+// operator's YAML and our advice.
+func TestErrorsPrintCalicoTextThenLocation(t *testing.T) {
+	cases := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"Calico's specific reason, then ours",
+			IPPool(&api.IPPool{ObjectMeta: meta("pool1"), Spec: api.IPPoolSpec{CIDR: "10.5.0.0/99"}}),
+			"error with field IPPool.Spec.CIDR = '10.5.0.0/99' (IPPool CIDR must be a valid subnet) at IPPool(pool1).spec.cidr: write a network such as 10.244.0.0/16 or fd00:10:244::/64"},
+		{"enum in the CRD schema's form",
+			NetworkPolicy(&api.NetworkPolicy{ObjectMeta: nsMeta("p"), Spec: api.NetworkPolicySpec{Ingress: []api.Rule{{Action: "Drop"}}}}),
+			`error with field spec.ingress[0].action (supported values: "Allow", "Deny", "Log", "Pass") at NetworkPolicy(default/p).spec.ingress[0].action: got 'Drop'; must be Allow, Deny, Log or Pass`},
+		{"several fields on one line",
+			BGPPeer(&api.BGPPeer{ObjectMeta: meta("p1"), Spec: api.BGPPeerSpec{Node: "node 2", PeerIP: "badpeerIP"}}),
+			"error with the following fields: -  Node = 'node 2' (must be a resource name: lower case letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters) at BGPPeer(p1).spec.node; " +
+				"-  PeerIP = 'badpeerIP' (peerIP must be an IP address, IPv4:port or [IPv6]:port with a port from 1 to 65535 (e.g. 10.0.0.1, 10.0.0.1:179 or [fd00::1]:179)) at BGPPeer(p1).spec.peerIP"},
 	}
-	err = NetworkPolicy(&api.NetworkPolicy{ObjectMeta: nsMeta("p"), Spec: api.NetworkPolicySpec{
-		Ingress: []api.Rule{{Action: "Drop"}}}})
-	want = "error with field NetworkPolicy(default/p).spec.ingress[0].action = 'Drop' (must be Allow, Deny, Log or Pass)"
-	if err == nil || err.Error() != want {
-		t.Fatalf("got %v, want %q", err, want)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.err == nil || c.err.Error() != c.want {
+				t.Fatalf("got  %v\nwant %s", c.err, c.want)
+			}
+		})
+	}
+}
+
+func TestGoFieldName(t *testing.T) {
+	for in, want := range map[string]string{
+		"spec.peerIP": "PeerIP", "spec.asNumber": "ASNumber", "spec.interfaceName": "InterfaceName",
+		"spec.ingress[0].source.ports[2]": "Port", "spec.egress[1].icmp.type": "Type", "spec.ipipMode": "IPIPMode",
+		"spec.bgp.ipv4Address": "IPv4Address", "spec.natOutgoing": "NATOutgoing", "metadata.name": "Metadata.Name",
+		"spec.cidr": "CIDR", "spec.serviceClusterIPs[0].cidr": "CIDR", "Metadata.ResourceVersion": "Metadata.ResourceVersion", "metadata.namespace": "Namespace",
+	} {
+		if got := GoFieldName(in); got != want {
+			t.Errorf("GoFieldName(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 

@@ -23,12 +23,16 @@ func Metadata(kind string, namespaced bool, obj metav1.Object) error {
 	c := &Collector{Resource: ID(kind, namespaced, obj.GetNamespace(), obj.GetName())}
 	name := obj.GetName()
 	switch {
+	case name == "" && kind == "WorkloadEndpoint":
+		// Derived from the spec; the kind's validator says what is missing.
 	case name == "":
 		c.Add("metadata.name", name, "a name is required")
 	case len(name) > 253:
-		c.Add("metadata.name", name, "a name may be at most 253 characters long")
+		c.Add("metadata.name", name, "a name may be at most 253 characters long").
+			Calico("", fmt.Sprintf("name is too long by %d bytes", len(name)-253))
 	case !dns1123Subdomain.MatchString(name):
-		c.Add("metadata.name", name, "a name must consist of lower case letters, digits, '-' and '.', and start and end with a letter or digit (e.g. my-name or abc.123)")
+		c.Add("metadata.name", name, "use lower case letters, digits, '-' and '.', starting and ending with a letter or digit (e.g. my-name or abc.123)").
+			Calico("", `name must consist of lower case alphanumeric characters, '-' or '.' (regex: [a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)`)
 	}
 	if namespaced {
 		ns := obj.GetNamespace()

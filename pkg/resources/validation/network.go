@@ -6,6 +6,7 @@ import (
 	"reflect"
 
 	"github.com/calicoctl-go/calicoctl/pkg/resources/api"
+	"github.com/calicoctl-go/calicoctl/pkg/resources/names"
 )
 
 var (
@@ -14,7 +15,7 @@ var (
 )
 
 // namespaceLabel is reserved: Calico adds it to namespaced endpoints' labels itself.
-const namespaceLabel = "projectcalico.org/namespace"
+const namespaceLabel = api.LabelNamespace
 
 // IPPool checks a pool's CIDR, block size, encapsulation and uses. Overlap with other pools and
 // immutability need the datastore and are checked by the client.
@@ -32,9 +33,11 @@ func IPPool(o *api.IPPool) error {
 	default:
 		var err error
 		if cidr, err = parseCIDROrIP(s.CIDR); err != nil {
-			c.Add("spec.cidr", s.CIDR, "IPPool CIDR must be a valid subnet, e.g. 10.244.0.0/16 or fd00:10:244::/64")
+			c.Add("spec.cidr", s.CIDR, "write a network such as 10.244.0.0/16 or fd00:10:244::/64").
+				Calico("IPPool.Spec.CIDR", "IPPool CIDR must be a valid subnet")
 		} else if m := cidr.Masked(); m != cidr {
-			c.Add("spec.cidr", s.CIDR, "%s is not a network address: use %s", s.CIDR, m)
+			c.Add("spec.cidr", s.CIDR, "%s is not a network address: use %s", s.CIDR, m).
+				Calico("IPPool.Spec.CIDR", "IPPool CIDR is not strictly masked")
 		} else {
 			valid = true
 		}
@@ -62,8 +65,8 @@ func IPPool(o *api.IPPool) error {
 		if blockSize < lo || blockSize > hi {
 			c.Add("spec.blockSize", s.BlockSize, "blockSize must be from %d to %d for an IPv%d pool (default %d)", lo, hi, fam, def)
 		} else if !s.Disabled && cidr.Bits() > blockSize {
-			c.Add("spec.cidr", s.CIDR, "IP pool size is too small for use with Calico IPAM. It must be equal to or greater than the block size: "+
-				"use a prefix of /%d or shorter, or a blockSize of at least %d", blockSize, cidr.Bits())
+			c.Add("spec.cidr", s.CIDR, "use a prefix of /%d or shorter, or a blockSize of at least %d", blockSize, cidr.Bits()).
+				Calico("spec", "IP pool size is too small for use with Calico IPAM. It must be equal to or greater than the block size.").WithoutValue()
 		}
 	}
 
@@ -197,7 +200,10 @@ func HostEndpoint(o *api.HostEndpoint) error {
 		c.Add("spec.interfaceName", s.InterfaceName, "no interface or expected IPs have been specified: set interfaceName (e.g. eth0, or * for all), expectedIPs, or both")
 	}
 	if s.InterfaceName != "" && s.InterfaceName != "*" && !interfaceRegex.MatchString(s.InterfaceName) {
-		c.Add("spec.interfaceName", s.InterfaceName, "must be an interface name of at most 15 letters, digits, '_', '.' or '-' (e.g. eth0), or *")
+		e := c.Add("spec.interfaceName", s.InterfaceName, "must be an interface name of at most 15 letters, digits, '_', '.' or '-' (e.g. eth0), or *")
+		if len(s.InterfaceName) > 15 {
+			e.Calico("", "may not be more than 15 bytes")
+		}
 	}
 	for i, ip := range s.ExpectedIPs {
 		checkIP(c, idx("spec.expectedIPs", i), ip, 0)
@@ -222,11 +228,27 @@ func HostEndpoint(o *api.HostEndpoint) error {
 func WorkloadEndpoint(o *api.WorkloadEndpoint) error {
 	c := &Collector{Resource: ID(api.KindWorkloadEndpoint, true, o.Namespace, o.Name)}
 	s := &o.Spec
+	ids := names.WorkloadEndpointIDs{Node: s.Node, Orchestrator: s.Orchestrator, Workload: s.Workload, Pod: s.Pod, ContainerID: s.ContainerID, Endpoint: s.Endpoint}
+	p := ids.Check()
+	if p != nil {
+		// Calico reports only this: the name cannot be made. Node is reported without a value.
+		e := c.Add("spec."+p.Field, p.Value, "the name of a %s endpoint is made of %s: set spec.%s", orchestratorWord(s.Orchestrator), segmentFields(ids), p.Field).
+			Calico(p.Field, p.Reason)
+		if p.Field == "node" {
+			e.WithoutValue()
+		}
+		if p.Value != "" {
+			e.Reason = fmt.Sprintf("the endpoint's name is made of %s, and a part may not begin or end with '-'", segmentFields(ids))
+		}
+	} else if want := ids.Name(); o.Name != want {
+		c.Add("metadata.name", o.Name, "name it %s, or leave the name out and it is derived", want).
+			Calico("Name", "the WorkloadEndpoint name does not match the primary identifiers assigned in the Spec: expected name "+want)
+	}
 	for _, n := range []struct{ field, value string }{
 		{"spec.orchestrator", s.Orchestrator}, {"spec.workload", s.Workload}, {"spec.node", s.Node},
 		{"spec.pod", s.Pod}, {"spec.endpoint", s.Endpoint}, {"spec.serviceAccountName", s.ServiceAccountName},
 	} {
-		if n.value != "" {
+		if n.value != "" && (p == nil || "spec."+p.Field != n.field) {
 			checkName(c, n.field, n.value)
 		}
 	}
@@ -390,4 +412,24 @@ func Node(o *api.Node) error {
 		checkCIDR(c, idx("status.podCIDRs", i), n)
 	}
 	return c.Err()
+}
+
+func orchestratorWord(o string) string {
+	if o == "" {
+		return "workload"
+	}
+	return o
+}
+
+// segmentFields lists the spec fields a WorkloadEndpoint name is made of, for advice.
+func segmentFields(ids names.WorkloadEndpointIDs) string {
+	segs := ids.Segments()
+	fields := make([]string, 0, len(segs))
+	for i, s := range segs {
+		if i == 2 && ids.Orchestrator == "libnetwork" {
+			continue
+		}
+		fields = append(fields, "spec."+s.Field)
+	}
+	return oneOfAnd(fields)
 }

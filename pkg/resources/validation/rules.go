@@ -64,6 +64,9 @@ func supportsPorts(proto int) bool {
 
 // checkRules checks a list of rules (field is e.g. "spec.ingress").
 func checkRules(c *Collector, field string, rules []api.Rule) {
+	if len(rules) > maxRules {
+		tooMany(c, field, len(rules), maxRules, "rules", "split the policy in two")
+	}
 	for i := range rules {
 		checkRule(c, idx(field, i), &rules[i])
 	}
@@ -126,6 +129,9 @@ func checkRule(c *Collector, f string, r *api.Rule) {
 			if proto != protoBad && !supportsPorts(proto) {
 				c.Add(ef+"."+l.name, portsString(l.ports), protocolPortsMsg)
 			}
+			if len(l.ports) > maxPorts {
+				tooMany(c, ef+"."+l.name, len(l.ports), maxPorts, "ports", "use port ranges (min:max) or several rules")
+			}
 			for j, p := range l.ports {
 				checkPort(c, idx(ef+"."+l.name, j), p)
 			}
@@ -184,7 +190,8 @@ func checkPort(c *Collector, field string, p api.Port) {
 		return
 	}
 	if p.MinPort < 1 {
-		c.Add(field, p.String(), "a port must be a number from 1 to 65535, a range such as 8000:8080, or a port name such as http")
+		c.Add(field, p.String(), "a port must be a number from 1 to 65535, a range such as 8000:8080, or a port name such as http").
+			Calico("", "port range invalid, port number must be between 1 and 65535")
 	}
 }
 
