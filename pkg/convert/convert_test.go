@@ -130,7 +130,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown Kubernetes field", "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np}\nspec: {podSelector: {}, ingres: []}\n",
 			"in.yaml, document 1 (line 1): Kubernetes NetworkPolicy 'np': field ingres is not a NetworkPolicy field: check its spelling and place"},
 		{"unknown selector operator", "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np}\nspec:\n  podSelector: {}\n  ingress:\n  - from:\n    - podSelector: {matchExpressions: [{key: app, operator: Like, values: [a]}]}\n",
-			"in.yaml, document 1 (line 1): Kubernetes NetworkPolicy 'np': spec.ingress[0]: podSelector: matchExpressions operator 'Like' (key app) must be In, NotIn, Exists or DoesNotExist"},
+			"in.yaml, document 1 (line 1): Kubernetes NetworkPolicy 'np': spec.ingress[0].peers[0].podSelector: matchExpressions operator 'Like' (key app) must be In, NotIn, Exists or DoesNotExist"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Convert([]byte(tc.in), "in.yaml")
