@@ -22,9 +22,6 @@ func TestNames(t *testing.T) {
 		{"Kubernetes namespace profiles are renamed", profileName("k8s_ns.prod"), "kns.prod"},
 		{"IPv4 address in a name", ipName(net.ParseIP("192.168.1.1")), "192-168-1-1"},
 		{"IPv6 address in a name, every group in full", ipName(net.ParseIP("aa:bb::ff")), "00aa-00bb-0000-0000-0000-0000-0000-00ff"},
-		{"Kubernetes endpoint name doubles dashes", workloadEndpointName("rack1-host1", "k8s", "", "web-0", "", "eth0"), "rack1--host1-k8s-web--0-eth0"},
-		{"CNI endpoint is named by its container", workloadEndpointName("n1", "cni", "", "", "abc123", "eth0"), "n1-cni-abc123-eth0"},
-		{"other orchestrators are named by their workload", workloadEndpointName("n1", "openstack", "vm-1", "", "", "tap1"), "n1-openstack-vm--1-tap1"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("%s: got %q, want %q", tc.name, tc.got, tc.want)
@@ -33,6 +30,25 @@ func TestNames(t *testing.T) {
 	_, pool, _ := net.ParseCIDR("fd00:10:1::/48")
 	if got := cidrName(pool); got != "fd00-10-1---48" {
 		t.Errorf("IPv6 pool name: got %q", got)
+	}
+}
+
+// Endpoint names follow the orchestrator: Kubernetes by pod, CNI by container, libnetwork by
+// itself, others by workload; dashes inside parts are doubled.
+func TestWorkloadEndpointNames(t *testing.T) {
+	for _, tc := range []struct{ meta, want string }{
+		{"{name: eth0, node: rack1-host1, orchestrator: k8s, workload: prod.web-0}", "prod/rack1--host1-k8s-web--0-eth0"},
+		{"{name: eth0, node: n1, orchestrator: cni, workload: abc123}", "default/n1-cni-abc123-eth0"},
+		{"{name: ep1, node: n1, orchestrator: libnetwork, workload: x}", "default/n1-libnetwork-libnetwork-ep1"},
+		{"{name: tap1, node: n1, orchestrator: openstack, workload: VM_1}", "default/n1-openstack-vm--1--" + qualified("VM_1", "x")[2:] + "-tap1"},
+	} {
+		res, err := Convert([]byte("apiVersion: v1\nkind: workloadEndpoint\nmetadata: "+tc.meta+"\n"), "w.yaml")
+		if err != nil {
+			t.Fatalf("%s: %v", tc.meta, err)
+		}
+		if got := res.Objects[0].GetNamespace() + "/" + res.Objects[0].GetName(); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.meta, got, tc.want)
+		}
 	}
 }
 

@@ -76,20 +76,3 @@ func profileName(v1 string) string {
 	}
 	return convertName(v1)
 }
-
-// workloadEndpointName is the v3 name Calico derives from an endpoint's identifiers:
-// <node>-k8s-<pod>-<endpoint> for Kubernetes, <node>-cni-<container>-<endpoint> for CNI, else
-// <node>-<orchestrator>-<workload>-<endpoint>, each part with its dashes doubled.
-func workloadEndpointName(node, orchestrator, workload, pod, container, endpoint string) string {
-	esc := func(s string) string { return strings.ReplaceAll(s, "-", "--") }
-	var middle string
-	switch orchestrator {
-	case "k8s":
-		middle = esc(pod)
-	case "cni":
-		middle = esc(container)
-	default:
-		middle = esc(workload)
-	}
-	return esc(node) + "-" + esc(orchestrator) + "-" + middle + "-" + esc(endpoint)
-}

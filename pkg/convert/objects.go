@@ -9,6 +9,7 @@ import (
 
 	"github.com/calicoctl-go/calicoctl/pkg/resources"
 	"github.com/calicoctl-go/calicoctl/pkg/resources/api"
+	"github.com/calicoctl-go/calicoctl/pkg/resources/names"
 )
 
 // tierLabel is the label every v3 policy carries with its tier's name.
@@ -180,7 +181,11 @@ func (r *Result) convertWorkloadEndpoint(in *v1WorkloadEndpoint) (resources.Reso
 	for _, p := range in.Spec.Ports {
 		s.Ports = append(s.Ports, api.WorkloadEndpointPort{Name: p.Name, Protocol: *protocol(&p.Protocol), Port: p.Port})
 	}
-	out.Name = workloadEndpointName(s.Node, s.Orchestrator, s.Workload, s.Pod, s.ContainerID, s.Endpoint)
+	ids := names.WorkloadEndpointIDs{Node: s.Node, Orchestrator: s.Orchestrator, Workload: s.Workload, Pod: s.Pod, ContainerID: s.ContainerID, Endpoint: s.Endpoint}
+	if p := ids.Check(); p != nil {
+		return nil, fmt.Errorf("cannot name the v3 endpoint: its %s '%s' (from the v1 metadata): %s", p.Field, p.Value, p.Reason)
+	}
+	out.Name = ids.Name()
 	return out, nil
 }
 
