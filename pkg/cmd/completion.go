@@ -28,13 +28,21 @@ func addCompletions(root *cobra.Command, f *Factory) {
 		case "label", "patch":
 			c.ValidArgsFunction = completeKindAndNames(f, 1)
 		}
-		if c.Flags().Lookup("namespace") != nil {
-			_ = c.RegisterFlagCompletionFunc("namespace", completeNamespaces(f))
-		}
-		if c.Flags().Lookup("output") != nil && c.Name() == "get" {
+		if c.Name() == "get" && c.Flags().Lookup("output") != nil {
 			_ = c.RegisterFlagCompletionFunc("output", completeOutput)
 		}
 	}
+	// -n completes namespaces wherever a command has it (get, delete, policy explain, ...).
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Flags().Lookup("namespace") != nil {
+			_ = c.RegisterFlagCompletionFunc("namespace", completeNamespaces(f))
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
 	_ = root.RegisterFlagCompletionFunc("context", completeContexts)
 }
 

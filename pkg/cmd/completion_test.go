@@ -79,9 +79,11 @@ spec: {selector: all()}
 				t.Errorf("__complete %v: %q, want %q", tc.args, got, tc.want)
 			}
 		}
-		names, _ := completions(t, c, "get", "networkpolicy", "-n", "")
-		if got := strings.Join(names, " "); !strings.Contains(" "+got+" ", " ns1 ") || !strings.Contains(" "+got+" ", " ns2 ") {
-			t.Errorf("namespaces: %q", got)
+		for _, args := range [][]string{{"get", "networkpolicy", "-n", ""}, {"policy", "explain", "-n", ""}} {
+			names, _ := completions(t, c, args...)
+			if got := strings.Join(names, " "); !strings.Contains(" "+got+" ", " ns1 ") || !strings.Contains(" "+got+" ", " ns2 ") {
+				t.Errorf("namespaces of %v: %q", args, got)
+			}
 		}
 	})
 }
