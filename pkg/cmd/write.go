@@ -135,11 +135,7 @@ func runWrite(f *Factory, verb writeVerb, opts *WriteOptions) error {
 }
 
 // fatal says whether an error means the datastore cannot be used at all.
-func fatal(err error) bool {
-	var unreachable *datastore.UnreachableError
-	var unauthorized *datastore.UnauthorizedError
-	return errors.As(err, &unreachable) || errors.As(err, &unauthorized)
-}
+func fatal(err error) bool { return datastore.IsConnection(err) }
 
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {

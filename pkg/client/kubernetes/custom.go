@@ -138,6 +138,10 @@ func (s *Store) Update(ctx context.Context, obj resources.Resource) (resources.R
 	return s.decode(kind, crd, out)
 }
 
+// deleteAttempts bounds how often a delete without a resourceVersion reads the object again after
+// losing a race with an update.
+const deleteAttempts = 5
+
 // Delete removes a custom resource and returns it as it was. The API server answers a delete of a
 // custom resource with a Status, not the object, so the object is read first and deleted on
 // the condition that it is still that object (its uid and resourceVersion).
@@ -158,7 +162,7 @@ func (s *Store) Delete(ctx context.Context, kind *resources.Kind, namespace, nam
 		err = s.deleteRead(ctx, crd, kind, current)
 		// Without a resourceVersion of its own, a delete that lost a race with an update
 		// deletes the newer object.
-		if datastore.IsConflict(err) && resourceVersion == "" && attempt < maxAttempts {
+		if datastore.IsConflict(err) && resourceVersion == "" && attempt < deleteAttempts {
 			continue
 		}
 		if err != nil {
@@ -200,8 +204,15 @@ func (s *Store) deleteRead(ctx context.Context, crd CRD, kind *resources.Kind, c
 		return err
 	}
 	crName := s.crName(crd, namespace, name)
-	err = s.do(ctx, retryTransient, kind.ID(namespace, name), crd.Name(), func(ctx context.Context) error {
+	attempt := 0
+	err = s.do(ctx, retryLostAnswer, kind.ID(namespace, name), crd.Name(), func(ctx context.Context) error {
+		attempt++
 		_, err := doRaw(ctx, s.request("DELETE", crd, namespace).Name(crName).Body(body))
+		if attempt > 1 && apierrors.IsNotFound(err) && !resourceMissing(err) {
+			// An earlier attempt deleted it before its answer was lost (the delete was
+			// conditional on this very object, so nothing else was deleted).
+			return nil
+		}
 		return err
 	})
 	if err == nil {
