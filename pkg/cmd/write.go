@@ -112,7 +112,10 @@ func runWrite(f *Factory, verb writeVerb, opts *WriteOptions) error {
 	ctx := f.ctx()
 	if opts.DryRun {
 		c = c.DryRun()
-	} else if err := c.EnsureInitialized(ctx); err != nil && fatal(err) {
+	}
+	// A dry run makes the bootstrap objects in its memory only, so that it answers as the real
+	// run would on a fresh datastore.
+	if err := c.EnsureInitialized(ctx); err != nil && fatal(err) {
 		return err
 	}
 	c.MarkPrepared(objs)
