@@ -202,7 +202,7 @@ func Decode(data []byte, source string) ([]resources.Resource, error) {
 				n, _ := strconv.Atoi(m[5:])
 				return "line " + strconv.Itoa(n+doc.line-1)
 			})
-			errs[i] = fmt.Errorf("error converting YAML to JSON: %s (in %s)", msg, where)
+			errs[i] = fmt.Errorf("error converting YAML to JSON: %s (in %s)", oneLine(msg), where)
 			return
 		}
 		results[i], errs[i] = decodeJSON(js, at)
@@ -298,4 +298,17 @@ func hint(apiVersion, kind, at string) string {
 		}
 		return fmt.Sprintf(" in %s: the supported kinds are %s", at, strings.Join(names, ", "))
 	}
+}
+
+// oneLine joins the causes of a multi-line YAML error ("yaml: unmarshal errors:\n  line 5: ...\n
+// line 8: ...") into one line, separated by semicolons.
+func oneLine(msg string) string {
+	lines := strings.Split(strings.TrimSpace(msg), "\n")
+	for i := range lines {
+		lines[i] = strings.TrimSpace(lines[i])
+	}
+	if len(lines) == 1 {
+		return lines[0]
+	}
+	return lines[0] + " " + strings.Join(lines[1:], "; ")
 }
