@@ -217,7 +217,8 @@ func (p *Proxy) handler(rp *httputil.ReverseProxy) http.Handler {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(rule.Status)
 			reason := map[int]string{429: "TooManyRequests", 503: "ServiceUnavailable"}[rule.Status]
-			io.WriteString(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","message":"injected by faultproxy","reason":"`+reason+`","code":`+strconv.Itoa(rule.Status)+`}`)
+			// As the API server does, the delay is also in the Status details.
+			io.WriteString(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","message":"injected by faultproxy","reason":"`+reason+`","details":{"retryAfterSeconds":`+strconv.Itoa(rule.RetryAfter)+`},"code":`+strconv.Itoa(rule.Status)+`}`)
 		case rule.DropAnswer:
 			rp.ServeHTTP(httptest.NewRecorder(), r) // the server acts on it...
 			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {

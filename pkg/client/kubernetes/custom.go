@@ -22,7 +22,8 @@ import (
 const PageSize = 500
 
 func (s *Store) request(verb string, crd CRD, namespace string) *rest.Request {
-	return s.crd.Verb(verb).NamespaceIfScoped(namespace, crd.Namespaced).Resource(crd.Plural)
+	// No retries inside client-go: Store.do retries, logs each retry and honours Retry-After.
+	return s.crd.Verb(verb).MaxRetries(0).NamespaceIfScoped(namespace, crd.Namespaced).Resource(crd.Plural)
 }
 
 // doRaw sends a request and returns the response body, or the API server's error (a *StatusError
