@@ -1,7 +1,12 @@
 package kubernetes_test
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
 	"fmt"
 	"testing"
 	"time"
@@ -66,6 +71,9 @@ func TestKubernetesLostAnswersAreRecognised(t *testing.T) {
 func TestKubernetesTransientFailuresAreRetried(t *testing.T) {
 	s, p := throughProxy(t)
 	ctx := ctxFor(t)
+	var logged bytes.Buffer
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(&syncWriter{w: &logged}, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	busy := p.Arm(faultproxy.Rule{Match: "POST " + tiersPath, Times: 1, Status: 429, RetryAfter: 1})
 	down := p.Arm(faultproxy.Rule{Match: "POST " + tiersPath, Times: 2, Status: 503})
 	start := time.Now()
@@ -74,6 +82,9 @@ func TestKubernetesTransientFailuresAreRetried(t *testing.T) {
 	}
 	if took := time.Since(start); took < time.Second {
 		t.Errorf("took %s: Retry-After: 1 was not honoured", took)
+	}
+	if want := `reason="the API server asked to retry (429 TooManyRequests)" wait=1s`; !strings.Contains(logged.String(), want) {
+		t.Errorf("the retry after a 429 with Retry-After: 1 was not logged as %s:\n%s", want, logged.String())
 	}
 	p.Refuse(2 * time.Second)
 	if _, err := s.Create(ctx, tier(t, "busy-2", 14)); err != nil {
@@ -146,4 +157,16 @@ func TestBatchDeleteFallsBackWhenItsReadIsStale(t *testing.T) {
 	if l, err := admin.List(ctx, kind(t, "Tier"), datastore.ListOptions{Name: "stale-", Prefix: true}); err != nil || len(l.Items) != 0 {
 		t.Fatalf("left after the batch delete: %v %v", l, err)
 	}
+}
+
+// syncWriter serialises writes of concurrent loggers.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
