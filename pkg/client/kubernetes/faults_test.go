@@ -3,11 +3,11 @@ package kubernetes_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
 	"sync"
-	"fmt"
 	"testing"
 	"time"
 
