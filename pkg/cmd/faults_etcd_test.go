@@ -253,3 +253,67 @@ func useEnv(t *testing.T, env map[string]string) cli {
 }
 
 func ipv4Loopback() []net.IP { return []net.IP{net.ParseIP("127.0.0.1")} }
+
+// One member of a three-member etcd cluster, the leader, killed in the middle of an apply of 300
+// policies: the apply completes in one go, every policy is stored once, and at the default log
+// level nothing but the result is printed.
+func TestApplySurvivesAnEtcdMemberKilled(t *testing.T) {
+	members := testenv.StartEtcdProcesses(t, t.TempDir(), 3, testenv.EtcdProcessOptions{})
+	eps := testenv.Endpoints(members)
+	raw, err := clientv3.New(clientv3.Config{Endpoints: eps, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	const n = 300
+	var doc strings.Builder
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&doc, "---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata:\n  name: gnp-%03d\nspec:\n  selector: app == 'a%d'\n  ingress:\n  - action: Allow\n", i, i)
+	}
+	file := writeFile(t, "gnps.yaml", doc.String())
+	c := useEnv(t, map[string]string{"DATASTORE_TYPE": "etcdv3", "ETCD_ENDPOINTS": strings.Join(eps, ",")})
+	t.Setenv("CALICO_DATASTORE_TIMEOUT", "30s")
+
+	prefix := "/calico/resources/v3/projectcalico.org/globalnetworkpolicies/"
+	done := make(chan result)
+	start := time.Now()
+	go func() { done <- c.run("", "apply", "-f", file) }()
+	var killed string
+	var countAtKill int64
+	for killed == "" {
+		resp, err := raw.Get(ctx, prefix, clientv3.WithPrefix(), clientv3.WithCountOnly())
+		if err == nil && resp.Count >= 30 {
+			for _, m := range members {
+				st, err := raw.Status(ctx, m.Endpoint)
+				if err == nil && st.Leader == st.Header.MemberId {
+					m.Kill()
+					killed, countAtKill = m.Name, resp.Count
+					break
+				}
+			}
+		}
+		if time.Since(start) > time.Minute {
+			t.Fatal("the apply did not start, or no leader was found")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	r := <-done
+	took := time.Since(start)
+	if r.code != 0 || r.stdout != fmt.Sprintf("Successfully applied %d 'GlobalNetworkPolicy' resource(s)\n", n) || r.stderr != "" {
+		t.Fatalf("apply with the leader killed: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, tail(r.stderr, 10))
+	}
+	resp, err := raw.Get(ctx, prefix, clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil || resp.Count != n {
+		t.Fatalf("%d policies stored (%v), want %d", resp.Count, err, n)
+	}
+	if took > 90*time.Second {
+		t.Errorf("took %s", took)
+	}
+	if countAtKill >= n {
+		t.Errorf("the leader was killed after the apply had written everything")
+	}
+	t.Logf("leader %s killed with %d policies stored; apply done after %s", killed, countAtKill, took.Round(time.Millisecond))
+}
