@@ -89,8 +89,8 @@ func TestKubernetesMisconfigurationMatrix(t *testing.T) {
 	}
 }
 
-// The kube-apiserver killed in the middle of an apply of 200 GlobalNetworkPolicies and back
-// after 2 s: the apply waits for it and completes in one go; every policy is there once.
+// The kube-apiserver killed in the middle of an apply of 200 GlobalNetworkPolicies and started
+// again 4 s later: the apply waits for it and completes in one go; every policy is there once.
 func TestApplySurvivesAnAPIServerRestart(t *testing.T) {
 	k := testenv.KubeForTest(t)
 	rc, err := clientcmd.BuildConfigFromFlags("", k.AdminKubeconfig)
@@ -124,8 +124,8 @@ func TestApplySurvivesAnAPIServerRestart(t *testing.T) {
 	}
 	c := useEnv(t, map[string]string{"DATASTORE_TYPE": "kubernetes", "KUBECONFIG": k.AdminKubeconfig})
 	t.Setenv("CALICO_DATASTORE_TIMEOUT", "30s")
-	// A few policies a second, so that the apply is surely in progress when the server dies.
-	t.Setenv("K8S_CLIENT_QPS", "40")
+	// About a second of work, so that the apply is surely in progress when the server dies.
+	t.Setenv("K8S_CLIENT_QPS", "100")
 	t.Setenv("K8S_CLIENT_BURST", "1")
 
 	var wg sync.WaitGroup
@@ -149,7 +149,7 @@ func TestApplySurvivesAnAPIServerRestart(t *testing.T) {
 	}
 	k.Kill()
 	killedAt := time.Since(start)
-	time.Sleep(2 * time.Second)
+	time.Sleep(4 * time.Second)
 	if err := k.Restart(); err != nil {
 		t.Fatal(err)
 	}
