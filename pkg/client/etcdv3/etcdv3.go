@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,11 +18,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
-
-	"crypto/x509"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
@@ -109,11 +108,15 @@ func New(cfg Config) (*Store, error) {
 		MaxCallRecvMsgSize:   256 << 20,
 	})
 	stop()
+	if d := dead(); d != nil {
+		if cli != nil {
+			cli.Close()
+		}
+		cancel()
+		return nil, d
+	}
 	if err != nil {
 		cancel()
-		if d := dead(); d != nil {
-			return nil, d
-		}
 		return nil, s.wrap(ctx, "authenticate", "", err)
 	}
 	s.cli, s.cancel = cli, cancel
@@ -320,13 +323,15 @@ func oneLine(err error) string {
 func (s *Store) watchdog(cancel context.CancelFunc) (stop func(), dead func() error) {
 	var mu sync.Mutex
 	var reason error
-	done := make(chan struct{})
+	done, exited := make(chan struct{}), make(chan struct{})
+	cli := s.cli // nil while New connects
 	go func() {
+		defer close(exited)
 		tick := time.NewTicker(probeEvery)
 		defer tick.Stop()
 		start := time.Now()
 		probed, next := false, probeAfter
-		if s.cli == nil {
+		if cli == nil {
 			next = probeEvery * 2 // connecting: its handshake is all there is to wait for
 		}
 		for {
@@ -336,7 +341,7 @@ func (s *Store) watchdog(cancel context.CancelFunc) (stop func(), dead func() er
 			case <-tick.C:
 			}
 			waited := time.Since(start)
-			failing := !probed && s.cli != nil && s.cli.ActiveConnection().GetState() == connectivity.TransientFailure
+			failing := !probed && cli != nil && cli.ActiveConnection().GetState() == connectivity.TransientFailure
 			if waited < next && !failing {
 				continue
 			}
@@ -351,7 +356,11 @@ func (s *Store) watchdog(cancel context.CancelFunc) (stop func(), dead func() er
 		}
 	}()
 	var once sync.Once
-	return func() { once.Do(func() { close(done) }) }, func() error {
+	stop = func() {
+		once.Do(func() { close(done) })
+		<-exited // no cancel after stop returns
+	}
+	return stop, func() error {
 		mu.Lock()
 		defer mu.Unlock()
 		return reason

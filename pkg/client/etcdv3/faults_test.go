@@ -159,4 +159,3 @@ func TestApplyAndReplaceRetryAfterAConflict(t *testing.T) {
 		}
 	}
 }
-
