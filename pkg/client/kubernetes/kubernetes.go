@@ -52,6 +52,8 @@ type Store struct {
 	// answered is set once the API server has answered: from then on a refused connection is
 	// a restart, worth waiting for within the timeout, not a wrong server address.
 	answered atomic.Bool
+	// served holds the custom resources the API server has served to this client.
+	served sync.Map
 	// aliases maps the v3 objects whose custom resource has another name to that name.
 	aliases sync.Map
 }
@@ -178,9 +180,13 @@ func (s *Store) do(ctx context.Context, policy retry, id, crd string, op func(co
 		err := op(ctx)
 		if err == nil {
 			s.answered.Store(true)
+			if crd != "" {
+				s.served.Store(crd, true)
+			}
 			return nil
 		}
 		var why string
+		_, wasServed := s.served.Load(crd)
 		switch {
 		case transient(err):
 			why = "the API server asked to retry (" + statusText(err) + ")"
@@ -188,6 +194,10 @@ func (s *Store) do(ctx context.Context, policy retry, id, crd string, op func(co
 			why = "connection refused before the request was sent"
 		case policy == retryLostAnswer && lostAnswer(err):
 			why = "the connection broke before the answer came"
+		case crd != "" && wasServed && resourceMissing(err):
+			// Served earlier in this command: the API server is starting again and has not
+			// loaded its custom resources yet.
+			why = "the API server does not serve " + crd + " yet (restarting)"
 		}
 		if why == "" || ctx.Err() != nil {
 			return s.translate(ctx, err, id, crd)
