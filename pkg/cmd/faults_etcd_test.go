@@ -317,3 +317,39 @@ func TestApplySurvivesAnEtcdMemberKilled(t *testing.T) {
 	}
 	t.Logf("leader %s killed with %d policies stored; apply done after %s", killed, countAtKill, took.Round(time.Millisecond))
 }
+
+// An etcd with authentication on and no user configured (no client certificates either).
+func TestEtcdAuthenticationRequired(t *testing.T) {
+	members := testenv.StartEtcdProcesses(t, t.TempDir(), 1, testenv.EtcdProcessOptions{})
+	ep := members[0].Endpoint
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{ep}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := cli.UserAdd(ctx, "root", "root-secret"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.UserGrantRole(ctx, "root", "root"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.AuthEnable(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := useEnv(t, map[string]string{"DATASTORE_TYPE": "etcdv3", "ETCD_ENDPOINTS": ep})
+	start := time.Now()
+	r := c.run("", "apply", "-f", writeFile(t, "pool.yaml", pool1))
+	want := "connection is unauthorized: etcd at " + ep + " has authentication enabled and no user name is configured (etcdserver: user name is empty); set ETCD_USERNAME and ETCD_PASSWORD (etcdUsername, etcdPassword)\n"
+	if r.code != 1 || r.stderr != want {
+		t.Errorf("exit %d, stderr:\n got %s\nwant %s", r.code, r.stderr, want)
+	}
+	if took := time.Since(start); took > 8*time.Second {
+		t.Errorf("took %s", took)
+	}
+	// With the user, it works.
+	t.Setenv("ETCD_USERNAME", "root")
+	t.Setenv("ETCD_PASSWORD", "root-secret")
+	c.ok("apply", "-f", writeFile(t, "pool.yaml", pool1))
+}
