@@ -159,3 +159,51 @@ func TestApplyAndReplaceRetryAfterAConflict(t *testing.T) {
 		}
 	}
 }
+
+// A dry run checks its writes against the datastore (existence, resourceVersions), sees its own
+// earlier writes and deletes in later reads and lists, and writes nothing.
+func TestDryRunChecksAndRemembersWithoutWriting(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	k := kind(t, "IPPool")
+	stored, err := s.Create(ctx, pool("real", "10.30.0.0/16"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := pool("real", "10.30.0.0/16")
+	stale.ResourceVersion, stale.UID = stored.GetResourceVersion(), stored.GetUID()
+	stored.(*api.IPPool).Spec.Disabled = true
+	if _, err := s.Update(ctx, stored); err != nil {
+		t.Fatal(err)
+	}
+	d := datastore.DryRun(s)
+	if _, err := d.Update(ctx, stale); !datastore.IsConflict(err) {
+		t.Errorf("dry-run update with a stale resourceVersion: %v", err)
+	}
+	if _, err := d.Delete(ctx, k, "", "real", stale.ResourceVersion); !datastore.IsConflict(err) {
+		t.Errorf("dry-run delete with a stale resourceVersion: %v", err)
+	}
+	if _, err := d.Create(ctx, pool("real", "10.30.0.0/16")); !datastore.IsAlreadyExists(err) {
+		t.Errorf("dry-run create of an existing pool: %v", err)
+	}
+	if _, err := d.Create(ctx, pool("new", "10.31.0.0/16")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Delete(ctx, k, "", "real", ""); err != nil {
+		t.Fatal(err)
+	}
+	l, err := d.List(ctx, k, datastore.ListOptions{})
+	if err != nil || len(l.Items) != 1 || l.Items[0].GetName() != "new" {
+		t.Errorf("dry-run list after creating new and deleting real: %v %v", l, err)
+	}
+	if _, err := d.Get(ctx, k, "", "real"); !datastore.IsDoesNotExist(err) {
+		t.Errorf("dry-run get of the pool it deleted: %v", err)
+	}
+	if _, err := d.Create(ctx, pool("new", "10.31.0.0/16")); !datastore.IsAlreadyExists(err) {
+		t.Errorf("second dry-run create of the same pool: %v", err)
+	}
+	l, err = s.List(ctx, k, datastore.ListOptions{})
+	if err != nil || len(l.Items) != 1 || l.Items[0].GetName() != "real" {
+		t.Errorf("the dry run wrote: %v %v", l, err)
+	}
+}
