@@ -212,7 +212,7 @@ func Decode(data []byte, source string) ([]resources.Resource, error) {
 	var out []resources.Resource
 	for i := range docs {
 		if errs[i] != nil {
-			return nil, errs[i]
+			return nil, singleLine(errs[i])
 		}
 		out = append(out, results[i]...)
 	}
@@ -312,3 +312,20 @@ func oneLine(msg string) string {
 	}
 	return lines[0] + " " + strings.Join(lines[1:], "; ")
 }
+
+// singleLine keeps an error on one line when it quotes a value of the input that holds a line
+// break (an apiVersion or kind written over two lines): the break is shown as \n.
+func singleLine(err error) error {
+	if !strings.ContainsAny(err.Error(), "\r\n") {
+		return err
+	}
+	return &escapedError{err}
+}
+
+type escapedError struct{ err error }
+
+func (e *escapedError) Error() string {
+	return strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(e.err.Error())
+}
+
+func (e *escapedError) Unwrap() error { return e.err }
