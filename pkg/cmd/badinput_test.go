@@ -165,7 +165,7 @@ func TestUnreachableDatastoreFailsWithinTheTimeout(t *testing.T) {
 	start := time.Now()
 	r := c.run("", "get", "ippools")
 	took := time.Since(start)
-	if r.code != 1 || r.stderr != "cannot reach the datastore at http://127.0.0.1:1: dial tcp 127.0.0.1:1: connect: connection refused\n" {
+	if r.code != 1 || r.stderr != "cannot connect to etcd at http://127.0.0.1:1: nothing accepts connections there (dial tcp 127.0.0.1:1: connect: connection refused); check that etcd is running and that ETCD_ENDPOINTS (etcdEndpoints) is right\n" {
 		t.Fatalf("unreachable: code %d stderr %q", r.code, r.stderr)
 	}
 	// Generous bound: the point is that it does not hang, not how fast it fails.

@@ -59,6 +59,9 @@ func (f *Factory) Client(configPath string, checkVersion bool) (*client.Client, 
 	}
 	c, err := client.New(cfg)
 	if err != nil {
+		if datastore.IsConnection(err) {
+			return nil, err // says what is wrong with the connection and what to set
+		}
 		return nil, fmt.Errorf("Failed to create Calico API client: %w", err)
 	}
 	if checkVersion && !f.AllowVersionMismatch {
@@ -90,10 +93,8 @@ func checkVersionMismatch(ctx context.Context, c *client.Client) error {
 	case datastore.IsDoesNotExist(err):
 		return nil
 	case err != nil:
-		var unreachable *datastore.UnreachableError
-		var unauthorized *datastore.UnauthorizedError
-		if errors.As(err, &unreachable) || errors.As(err, &unauthorized) {
-			return err
+		if datastore.IsConnection(err) {
+			return err // a connection failure, not a version problem: no version-mismatch hint
 		}
 		return fmt.Errorf("unable to get Cluster Information to verify version mismatch: %w\nUse --allow-version-mismatch to override", err)
 	}

@@ -112,7 +112,10 @@ func runWrite(f *Factory, verb writeVerb, opts *WriteOptions) error {
 	ctx := f.ctx()
 	if opts.DryRun {
 		c = c.DryRun()
-	} else if err := c.EnsureInitialized(ctx); err != nil && fatal(err) {
+	}
+	// A dry run makes the bootstrap objects in its memory only, so that it answers as the real
+	// run would on a fresh datastore.
+	if err := c.EnsureInitialized(ctx); err != nil && fatal(err) {
 		return err
 	}
 	c.MarkPrepared(objs)
@@ -135,11 +138,7 @@ func runWrite(f *Factory, verb writeVerb, opts *WriteOptions) error {
 }
 
 // fatal says whether an error means the datastore cannot be used at all.
-func fatal(err error) bool {
-	var unreachable *datastore.UnreachableError
-	var unauthorized *datastore.UnauthorizedError
-	return errors.As(err, &unreachable) || errors.As(err, &unauthorized)
-}
+func fatal(err error) bool { return datastore.IsConnection(err) }
 
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {

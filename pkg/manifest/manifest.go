@@ -220,7 +220,7 @@ func decode(data []byte, source string, extra Extra) ([]resources.Resource, erro
 			if errors.As(errs[i], &v1) {
 				v1.Source = where
 			}
-			return nil, errs[i]
+			return nil, singleLine(errs[i])
 		}
 		out = append(out, results[i]...)
 	}
@@ -269,7 +269,7 @@ func toJSON(doc document, where, at string) ([]byte, error) {
 			n, _ := strconv.Atoi(m[5:])
 			return "line " + strconv.Itoa(n+doc.line-1)
 		})
-		return nil, fmt.Errorf("error converting YAML to JSON: %s (in %s)", msg, where)
+		return nil, fmt.Errorf("error converting YAML to JSON: %s (in %s)", oneLine(msg), where)
 	}
 	return js, nil
 }
@@ -422,3 +422,33 @@ func (e *OldFormatError) Error() string {
 	return fmt.Sprintf("unknown resource type (%s) and/or version (%s) in %s: this is %s; convert it to %s with '%s convert -f %s', review the result, and create or apply that",
 		e.Kind, e.APIVersion, e.At, what, api.GroupVersion, e.Command, src)
 }
+
+// oneLine joins the causes of a multi-line YAML error ("yaml: unmarshal errors:\n  line 5: ...\n
+// line 8: ...") into one line, separated by semicolons.
+func oneLine(msg string) string {
+	lines := strings.Split(strings.TrimSpace(msg), "\n")
+	for i := range lines {
+		lines[i] = strings.TrimSpace(lines[i])
+	}
+	if len(lines) == 1 {
+		return lines[0]
+	}
+	return lines[0] + " " + strings.Join(lines[1:], "; ")
+}
+
+// singleLine keeps an error on one line when it quotes a value of the input that holds a line
+// break (an apiVersion or kind written over two lines): the break is shown as \n.
+func singleLine(err error) error {
+	if !strings.ContainsAny(err.Error(), "\r\n") {
+		return err
+	}
+	return &escapedError{err}
+}
+
+type escapedError struct{ err error }
+
+func (e *escapedError) Error() string {
+	return strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(e.err.Error())
+}
+
+func (e *escapedError) Unwrap() error { return e.err }

@@ -1,6 +1,8 @@
 package manifest_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -39,7 +41,9 @@ func TestDecode(t *testing.T) {
 		{"wrong version", strings.Replace(pools("a"), "projectcalico.org/v3", "projectcalico.org/v2", 1), nil, "apiVersion must be projectcalico.org/v3"},
 		{"unknown field names the resource", strings.Replace(pools("a"), "  cidr:", "  cidrs:", 1), nil, "field in document is not recognized or is in the wrong location: cidrs (IPPool(a) in test.yaml, document 1 (line 1))"},
 		{"wrong type", strings.Replace(pools("a"), "cidr: 10.1.0.0/16", "blockSize: big", 1), nil, "json: cannot unmarshal string into Go struct field IPPoolSpec.spec.blockSize of type int: spec.blockSize must be a whole number, not a string"},
-		{"duplicate key", pools("a") + "spec:\n  cidr: 10.2.0.0/16\n", nil, "error converting YAML to JSON"},
+		{"duplicate key", pools("a") + "spec:\n  cidr: 10.2.0.0/16\n", nil, "error converting YAML to JSON: yaml: unmarshal errors: line 8: key \"spec\" already set in map (in test.yaml)"},
+		{"several duplicate keys in one line", "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: a\n  name: b\nspec:\n  cidr: 10.0.0.0/8\n  cidr: 10.1.0.0/16\n", nil,
+			"error converting YAML to JSON: yaml: unmarshal errors: line 5: key \"name\" already set in map; line 8: key \"cidr\" already set in map (in test.yaml)"},
 		{"YAML error line is counted from the file's top", pools("a") + "---\nkind: [\n", nil, "yaml: line 8"},
 		{"hidden kinds are not accepted", strings.Replace(pools("a"), "kind: IPPool", "kind: Nope", 1), nil, "unknown resource type (Nope)"},
 		{"binary", "\x00\x00", nil, "not a YAML or JSON text file"},
@@ -102,8 +106,9 @@ func itoa(i int) string {
 	return s
 }
 
-// FuzzDecode: whatever the input, decoding returns resources or an error, never panics, and an
-// error is one line that a terminal can show.
+// FuzzDecode: whatever the input, decoding never panics and either returns resources, which
+// encode to JSON that decodes to equal resources, or no resources and an error of one line that
+// names the input.
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte(pools("a", "b")))
 	f.Add([]byte(`{"apiVersion":"projectcalico.org/v3","kind":"IPPoolList","items":[{"apiVersion":"projectcalico.org/v3","kind":"IPPool","metadata":{"name":"a"}}]}`))
@@ -111,17 +116,38 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte("apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata:\n  name: p\nspec:\n  ingress:\n  - action: Allow\n    destination:\n      ports: [80, \"1:2\", http]\n"))
 	f.Add([]byte("---\n---\n"))
 	f.Add([]byte("kind: [\n"))
+	f.Add([]byte("apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: a\n  name: b\nspec:\n  cidr: 10.0.0.0/8\n  cidr: 10.1.0.0/16\n"))
+	f.Add([]byte("apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata:\n  name: p\n  namespace: n\n  labels: {a: b}\nspec:\n  order: 1.5\n  selector: a == 'b'\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		objs, err := manifest.Decode(data, "fuzz.yaml")
 		if err != nil {
 			if objs != nil {
 				t.Fatalf("objects returned with an error")
 			}
+			msg := err.Error()
+			if strings.ContainsAny(msg, "\n\r") {
+				t.Fatalf("error of more than one line: %q", msg)
+			}
+			if !strings.Contains(msg, "fuzz.yaml") {
+				t.Fatalf("error does not name the input: %q", msg)
+			}
 			return
 		}
-		for _, o := range objs {
-			if o.GetObjectKind().GroupVersionKind().Kind == "" && o == nil {
-				t.Fatalf("nil object")
+		for i, o := range objs {
+			if o == nil {
+				t.Fatalf("object %d is nil", i)
+			}
+			first, err := json.Marshal(o)
+			if err != nil {
+				t.Fatalf("object %d does not encode: %v", i, err)
+			}
+			again, err := manifest.Decode(first, "again.json")
+			if err != nil || len(again) != 1 {
+				t.Fatalf("object %d encodes to %s, which does not decode to one object: %v", i, first, err)
+			}
+			second, _ := json.Marshal(again[0])
+			if !bytes.Equal(first, second) {
+				t.Fatalf("object %d changes when encoded and decoded again:\n%s\n%s", i, first, second)
 			}
 		}
 	})

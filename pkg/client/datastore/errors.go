@@ -52,27 +52,52 @@ func (e *NotSupportedError) Error() string {
 }
 
 // UnauthorizedError is returned when the datastore refuses the credentials or the request.
+// Fix, when set, says which setting to change.
 type UnauthorizedError struct {
 	Err error
+	Fix string
 }
 
 func (e *UnauthorizedError) Error() string {
+	if e.Fix != "" {
+		return fmt.Sprintf("connection is unauthorized: %v; %s", e.Err, e.Fix)
+	}
 	return fmt.Sprintf("connection is unauthorized: %v", e.Err)
 }
 
 func (e *UnauthorizedError) Unwrap() error { return e.Err }
 
-// UnreachableError is returned when the datastore cannot be reached within the timeout.
+// UnreachableError is returned when no working connection to the datastore could be made: none
+// accepted, the TLS handshake failed, or nothing answered within the timeout. Datastore names
+// the server ("etcd"), Fix the setting to change.
 type UnreachableError struct {
+	Datastore string
 	Endpoints string
 	Err       error
+	Fix       string
 }
 
 func (e *UnreachableError) Error() string {
-	return fmt.Sprintf("cannot reach the datastore at %s: %v", e.Endpoints, e.Err)
+	what := e.Datastore
+	if what == "" {
+		what = "the datastore"
+	}
+	msg := fmt.Sprintf("cannot connect to %s at %s: %v", what, e.Endpoints, e.Err)
+	if e.Fix != "" {
+		msg += "; " + e.Fix
+	}
+	return msg
 }
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// IsConnection reports whether err means the datastore cannot be used at all: unreachable, or
+// refusing this client.
+func IsConnection(err error) bool {
+	var unreachable *UnreachableError
+	var unauthorized *UnauthorizedError
+	return errors.As(err, &unreachable) || errors.As(err, &unauthorized)
+}
 
 // IsAlreadyExists reports whether err is or wraps an AlreadyExistsError.
 func IsAlreadyExists(err error) bool {

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
@@ -25,11 +28,13 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/grpclog"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/calicoctl-go/calicoctl/internal/parallel"
+	"github.com/calicoctl-go/calicoctl/pkg/client/connerr"
 	"github.com/calicoctl-go/calicoctl/pkg/client/datastore"
 	"github.com/calicoctl-go/calicoctl/pkg/resources"
 )
@@ -67,17 +72,36 @@ type Store struct {
 	endpoints string
 	timeout   time.Duration
 	tls       *tls.Config
+	explain   connerr.Etcd
+	// answered is set once etcd has answered a request: from then on a refused connection is a
+	// server restarting, worth waiting for within the timeout, not a wrong endpoint.
+	answered atomic.Bool
+	cancel   context.CancelFunc
 }
 
 var _ datastore.Store = (*Store)(nil)
 
-// New connects to etcd. It does not block: an unreachable server surfaces as an
-// UnreachableError from the first request, within Timeout.
+// New connects to etcd. Without credentials it does not block: an unreachable server surfaces
+// from the first request. With a user name and password it authenticates at once, so a wrong
+// password, a failed TLS handshake or a refused connection is reported here, within a second for
+// the last two.
 func New(cfg Config) (*Store, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
+	s := &Store{endpoints: strings.Join(cfg.Endpoints, ","), timeout: cfg.Timeout, tls: cfg.TLS}
+	s.explain = connerr.Etcd{Endpoints: s.endpoints, Username: cfg.Username, Timeout: cfg.Timeout}
+	if cfg.TLS != nil && len(cfg.TLS.Certificates) > 0 && len(cfg.TLS.Certificates[0].Certificate) > 0 {
+		s.explain.ClientCert = true
+		if leaf, err := x509.ParseCertificate(cfg.TLS.Certificates[0].Certificate[0]); err == nil {
+			s.explain.ClientCertCN = leaf.Subject.CommonName
+			s.explain.ClientCertValid = [2]time.Time{leaf.NotBefore, leaf.NotAfter}
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stop, dead := s.watchdog(cancel)
 	cli, err := clientv3.New(clientv3.Config{
+		Context:              ctx,
 		Endpoints:            cfg.Endpoints,
 		Username:             cfg.Username,
 		Password:             cfg.Password,
@@ -89,10 +113,20 @@ func New(cfg Config) (*Store, error) {
 		MaxCallRecvMsgSize:   256 << 20,
 		DialOptions:          metadataOptions(cfg.Metadata),
 	})
-	if err != nil {
-		return nil, fmt.Errorf("connecting to etcd at %s: %w", strings.Join(cfg.Endpoints, ","), err)
+	stop()
+	if d := dead(); d != nil {
+		if cli != nil {
+			cli.Close()
+		}
+		cancel()
+		return nil, d
 	}
-	return &Store{cli: cli, endpoints: strings.Join(cfg.Endpoints, ","), timeout: cfg.Timeout, tls: cfg.TLS}, nil
+	if err != nil {
+		cancel()
+		return nil, s.wrap(ctx, "authenticate", "", err)
+	}
+	s.cli, s.cancel = cli, cancel
+	return s, nil
 }
 
 // Client exposes the raw etcd client, for benchmarks and migration tooling.
@@ -100,7 +134,11 @@ func (s *Store) Client() *clientv3.Client { return s.cli }
 
 func (s *Store) Type() string { return "etcdv3" }
 
-func (s *Store) Close() error { return s.cli.Close() }
+func (s *Store) Close() error {
+	err := s.cli.Close()
+	s.cancel()
+	return err
+}
 
 // Key returns the etcd key of an object.
 func Key(kind *resources.Kind, namespace, name string) string {
@@ -232,7 +270,13 @@ func retryable(err error) bool {
 	return status.Code(err) == codes.Unavailable
 }
 
-// do runs op, retrying transient failures with a short backoff until the deadline.
+// Backoff between retries: doubling from backoffMin, at most backoffMax, until the deadline.
+const (
+	backoffMin = 50 * time.Millisecond
+	backoffMax = time.Second
+)
+
+// do runs op, retrying transient failures with backoff until the deadline.
 func (s *Store) do(ctx context.Context, what, key string, op func(context.Context) error) (err error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
@@ -242,85 +286,153 @@ func (s *Store) do(ctx context.Context, what, key string, op func(context.Contex
 			slog.Debug("etcd request", "op", what, "key", key, "took", time.Since(start).Round(time.Microsecond), "err", err)
 		}()
 	}
-	var mu sync.Mutex
-	var deadReason string
-	watchdog := time.AfterFunc(probeAfter, func() {
-		if reason, dead := s.probe(); dead {
-			mu.Lock()
-			deadReason = reason
-			mu.Unlock()
-			cancel()
-		}
-	})
-	defer watchdog.Stop()
+	stop, dead := s.watchdog(cancel)
+	defer stop()
 	result := func(err error) error {
-		mu.Lock()
-		defer mu.Unlock()
-		if err != nil && deadReason != "" {
-			return &datastore.UnreachableError{Endpoints: s.endpoints, Err: errors.New(deadReason)}
+		if err == nil {
+			s.answered.Store(true)
+			return nil
 		}
-		return s.wrap(ctx, err)
+		if d := dead(); d != nil {
+			return d
+		}
+		return s.wrap(ctx, what, key, err)
 	}
-	backoff := 50 * time.Millisecond
-	for attempt := 0; ; attempt++ {
+	backoff := backoffMin
+	for attempt := 1; ; attempt++ {
 		err := op(ctx)
-		if err == nil || !retryable(err) || attempt == 4 {
+		if err == nil || !retryable(err) || ctx.Err() != nil {
 			return result(err)
 		}
-		slog.Info("retrying an etcd request after a transient error", "op", what, "key", key, "err", err)
+		slog.Info("retrying an etcd request", "op", what, "key", key, "attempt", attempt+1, "reason", oneLine(err))
 		select {
 		case <-ctx.Done():
 			return result(err)
 		case <-time.After(backoff):
 		}
-		backoff *= 2
+		backoff = min(2*backoff, backoffMax)
 	}
 }
 
-func (s *Store) wrap(ctx context.Context, err error) error {
+func oneLine(err error) string {
+	if st, ok := status.FromError(err); ok {
+		return st.Message()
+	}
+	return err.Error()
+}
+
+// watchdog probes the endpoints while a request waits for a connection, and cancels the
+// request when none can work: a TLS handshake that fails (a configuration problem, reported at
+// once), or refused connections before etcd ever answered this client (a wrong endpoint, or etcd
+// not running). Once etcd has answered, refused connections are a restart: the request waits for
+// it within its timeout. dead returns the explained failure that cancelled the request, if any.
+func (s *Store) watchdog(cancel context.CancelFunc) (stop func(), dead func() error) {
+	var mu sync.Mutex
+	var reason error
+	done, exited := make(chan struct{}), make(chan struct{})
+	cli := s.cli // nil while New connects
+	go func() {
+		defer close(exited)
+		tick := time.NewTicker(probeEvery)
+		defer tick.Stop()
+		start := time.Now()
+		probed, next := false, probeAfter
+		if cli == nil {
+			next = probeEvery * 2 // connecting: its handshake is all there is to wait for
+		}
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			waited := time.Since(start)
+			failing := !probed && cli != nil && cli.ActiveConnection().GetState() == connectivity.TransientFailure
+			if waited < next && !failing {
+				continue
+			}
+			probed, next = true, waited+probeAfter
+			if err, fatal := s.probe(); fatal {
+				mu.Lock()
+				reason = err
+				mu.Unlock()
+				cancel()
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() { close(done) })
+		<-exited // no cancel after stop returns
+	}
+	return stop, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		return reason
+	}
+}
+
+func (s *Store) wrap(ctx context.Context, what, key string, err error) error {
 	if err == nil {
 		return nil
 	}
 	switch rpctypes.Error(err) {
-	case rpctypes.ErrPermissionDenied, rpctypes.ErrAuthFailed, rpctypes.ErrInvalidAuthToken, rpctypes.ErrUserEmpty:
-		return &datastore.UnauthorizedError{Err: err}
+	case rpctypes.ErrPermissionDenied, rpctypes.ErrAuthFailed, rpctypes.ErrInvalidAuthToken, rpctypes.ErrUserEmpty, rpctypes.ErrAuthNotEnabled:
+		return s.explain.Unauthorized(key, rpctypes.Error(err))
 	}
 	if c := status.Code(err); c == codes.Unauthenticated || c == codes.PermissionDenied {
 		// An authenticating proxy in front of etcd (DC/OS) refused the request's token.
 		return &datastore.UnauthorizedError{Err: err}
 	}
 	if status.Code(err) == codes.Unimplemented {
-		return &datastore.UnreachableError{Endpoints: s.endpoints, Err: fmt.Errorf("the server is not an etcd v3 server (%v)", status.Convert(err).Message())}
+		return &datastore.UnreachableError{Datastore: "etcd", Endpoints: s.endpoints, Err: fmt.Errorf("the server is not an etcd v3 server (%v)", status.Convert(err).Message()), Fix: "check ETCD_ENDPOINTS (etcdEndpoints)"}
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) || status.Code(err) == codes.DeadlineExceeded || status.Code(err) == codes.Unavailable {
-		reason, _ := s.probe()
-		return &datastore.UnreachableError{Endpoints: s.endpoints, Err: fmt.Errorf("no answer within %s: %s", s.timeout, reason)}
+		if perr, _ := s.probe(); perr != nil {
+			return perr
+		}
+		return &datastore.UnreachableError{Datastore: "etcd", Endpoints: s.endpoints,
+			Err: fmt.Errorf("no answer within %s, although the server accepts connections", s.timeout),
+			Fix: "check that ETCD_ENDPOINTS (etcdEndpoints) names etcd's client port, with https:// if etcd wants TLS"}
 	}
 	return err
 }
 
-// probe tries a plain connection to every endpoint (and for https the TLS handshake with the
-// configured certificates). dead is true when no endpoint accepts one; reason says what failed,
-// or what is left to suspect when the connections work.
-func (s *Store) probe() (reason string, dead bool) {
-	var first string
+// probe tries a connection to every endpoint (and for https the TLS handshake with the
+// configured certificates, and a read, which is when a server refusing the client certificate
+// says so under TLS 1.3). It returns the explained failure of the first endpoint when none
+// works, nil when one does; fatal says the request cannot succeed within its timeout.
+func (s *Store) probe() (err error, fatal bool) {
+	var first error
+	tlsFailed := false
 	for _, ep := range strings.Split(s.endpoints, ",") {
-		u, err := url.Parse(ep)
-		if err != nil || u.Host == "" {
+		u, perr := url.Parse(ep)
+		if perr != nil || u.Host == "" {
 			continue
 		}
 		dialer := &net.Dialer{Timeout: time.Second}
-		conn, err := dialer.Dial("tcp", u.Host)
-		if err != nil {
-			if first == "" {
-				first = err.Error()
+		conn, derr := dialer.Dial("tcp", u.Host)
+		if derr != nil {
+			if first == nil {
+				first = s.explain.Connection(ep, derr)
+			}
+			continue
+		}
+		if u.Scheme != "https" {
+			wantsTLS := answersAsHTTPS(conn)
+			conn.Close()
+			if !wantsTLS {
+				return nil, false
+			}
+			if first == nil || !tlsFailed {
+				first, tlsFailed = &datastore.UnreachableError{Datastore: "etcd", Endpoints: ep,
+					Err: errors.New("the server wants TLS (it refused a plain HTTP/2 request as a TLS server does)"),
+					Fix: "use https:// instead of http:// in ETCD_ENDPOINTS (etcdEndpoints), with ETCD_CA_CERT_FILE (etcdCACertFile)"}, true
 			}
 			continue
 		}
 		conn.Close()
-		if u.Scheme != "https" {
-			return "the server accepts connections but does not answer as etcd v3; check the endpoint, and whether it wants https", false
-		}
 		cfg := &tls.Config{}
 		if s.tls != nil {
 			cfg = s.tls.Clone()
@@ -328,26 +440,72 @@ func (s *Store) probe() (reason string, dead bool) {
 		if cfg.ServerName == "" {
 			cfg.ServerName = u.Hostname()
 		}
-		tc, err := tls.DialWithDialer(dialer, "tcp", u.Host, cfg)
-		if err != nil {
-			if first == "" {
-				first = "TLS handshake with " + u.Host + " failed: " + err.Error() + "; check the CA, certificate and key files"
+		cfg.NextProtos = []string{"h2"}
+		terr := func() error {
+			tc, err := tls.DialWithDialer(dialer, "tcp", u.Host, cfg)
+			if err != nil {
+				return err
 			}
-			continue
+			defer tc.Close()
+			// An HTTP/2 server waits for the client's preface: a read that times out means the
+			// server accepted the certificate.
+			tc.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+			if _, err := tc.Read(make([]byte, 1)); err != nil {
+				var nerr net.Error
+				if errors.As(err, &nerr) && nerr.Timeout() {
+					return nil
+				}
+				if p, _ := connerr.TLSProblem(err); p != connerr.Unknown {
+					return err
+				}
+			}
+			return nil
+		}()
+		if terr == nil {
+			return nil, false
 		}
-		tc.Close()
-		return "the TLS handshake succeeds but etcd does not answer; check the client certificate, username and password", false
+		if p, _ := connerr.TLSProblem(terr); p == connerr.Unknown {
+			continue // a slow or silent server: the request's timeout decides
+		}
+		if first == nil || !tlsFailed {
+			if e := s.explain.Connection(ep, terr); e != nil {
+				first, tlsFailed = e, true
+			} else if first == nil {
+				first = &datastore.UnreachableError{Datastore: "etcd", Endpoints: ep, Err: fmt.Errorf("the TLS handshake failed (%v)", terr), Fix: "check ETCD_CA_CERT_FILE, ETCD_CERT_FILE and ETCD_KEY_FILE (etcdCACertFile, etcdCertFile, etcdKeyFile)"}
+				tlsFailed = true
+			}
+		}
 	}
-	if first == "" {
-		return "check that etcd is running and that the endpoints in your configuration are right", false
+	if first == nil {
+		return nil, false
 	}
-	return first, true
+	return first, tlsFailed || !s.answered.Load()
 }
 
-// probeAfter is how long a request may go unanswered before the endpoints are probed, so that a
-// refused connection or a failed TLS handshake ends the command at once rather than at the
-// timeout.
-const probeAfter = time.Second
+// answersAsHTTPS sends the HTTP/2 preface an etcd client starts with, and reports whether the
+// server answered as an HTTPS server does to plain HTTP.
+func answersAsHTTPS(conn net.Conn) bool {
+	conn.SetDeadline(time.Now().Add(300 * time.Millisecond))
+	if _, err := conn.Write([]byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")); err != nil {
+		return false
+	}
+	buf := make([]byte, 128)
+	n, err := io.ReadAtLeast(conn, buf, 12)
+	if n == 0 && (errors.Is(err, io.EOF) || utilnetReset(err)) {
+		return true // closed at once: a TLS server that got no TLS handshake
+	}
+	return bytes.HasPrefix(buf[:n], []byte("HTTP/1.")) && bytes.Contains(buf[:n], []byte(" 400 "))
+}
+
+func utilnetReset(err error) bool { return errors.Is(err, syscall.ECONNRESET) }
+
+// A request that has waited probeAfter, or whose connection is failing, probes the endpoints
+// every probeEvery, so that a refused connection or a failed TLS handshake ends the command at
+// once rather than at the timeout.
+const (
+	probeEvery = 100 * time.Millisecond
+	probeAfter = time.Second
+)
 
 func (s *Store) Create(ctx context.Context, obj resources.Resource) (resources.Resource, error) {
 	kind, err := resources.KindOf(obj)

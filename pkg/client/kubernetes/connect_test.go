@@ -173,7 +173,7 @@ func TestUnreachableAPIServerFailsWithinTheTimeout(t *testing.T) {
 		_, err = s.Get(context.Background(), kind(t, "IPPool"), "", "p")
 		took := time.Since(start)
 		var unreachable *datastore.UnreachableError
-		if !errors.As(err, &unreachable) || !strings.HasPrefix(err.Error(), "cannot reach the datastore at "+spec.K8sAPIEndpoint+": ") {
+		if !errors.As(err, &unreachable) || !strings.HasPrefix(err.Error(), "cannot connect to the Kubernetes API server at "+spec.K8sAPIEndpoint+": ") {
 			t.Errorf("%s: %T %v", name, err, err)
 		}
 		if took > 3*time.Second {

@@ -63,7 +63,7 @@ func newCoreClient(rc *rest.Config) (*coreClient, error) {
 // get reads the object name of a resource ("nodes", "pods", ...) into into; namespace is "" for
 // cluster-scoped resources.
 func (c *coreClient) get(ctx context.Context, resource, namespace, name string, into runtime.Object) error {
-	return c.rest.Get().
+	return c.rest.Get().MaxRetries(0).
 		UseProtobufAsDefault().
 		NamespaceIfScoped(namespace, namespace != "").
 		Resource(resource).
@@ -80,7 +80,7 @@ func (c *coreClient) list(ctx context.Context, resource, namespace string, opts 
 	if opts.TimeoutSeconds != nil {
 		timeout = time.Duration(*opts.TimeoutSeconds) * time.Second
 	}
-	return c.rest.Get().
+	return c.rest.Get().MaxRetries(0).
 		UseProtobufAsDefault().
 		NamespaceIfScoped(namespace, namespace != "").
 		Resource(resource).
@@ -93,7 +93,7 @@ func (c *coreClient) list(ctx context.Context, resource, namespace string, opts 
 // updateNodeStatus writes a Node through its status subresource, which also keeps its metadata
 // (as client-go's Nodes().UpdateStatus), and reads the result into into.
 func (c *coreClient) updateNodeStatus(ctx context.Context, node *corev1.Node, into *corev1.Node) error {
-	return c.rest.Put().
+	return c.rest.Put().MaxRetries(0).
 		UseProtobufAsDefault().
 		Resource("nodes").
 		Name(node.Name).

@@ -22,7 +22,8 @@ import (
 const PageSize = 500
 
 func (s *Store) request(verb string, crd CRD, namespace string) *rest.Request {
-	return s.crd.Verb(verb).NamespaceIfScoped(namespace, crd.Namespaced).Resource(crd.Plural)
+	// No retries inside client-go: Store.do retries, logs each retry and honours Retry-After.
+	return s.crd.Verb(verb).MaxRetries(0).NamespaceIfScoped(namespace, crd.Namespaced).Resource(crd.Plural)
 }
 
 // doRaw sends a request and returns the response body, or the API server's error (a *StatusError
@@ -138,6 +139,10 @@ func (s *Store) Update(ctx context.Context, obj resources.Resource) (resources.R
 	return s.decode(kind, crd, out)
 }
 
+// deleteAttempts bounds how often a delete without a resourceVersion reads the object again after
+// losing a race with an update.
+const deleteAttempts = 5
+
 // Delete removes a custom resource and returns it as it was. The API server answers a delete of a
 // custom resource with a Status, not the object, so the object is read first and deleted on
 // the condition that it is still that object (its uid and resourceVersion).
@@ -158,7 +163,7 @@ func (s *Store) Delete(ctx context.Context, kind *resources.Kind, namespace, nam
 		err = s.deleteRead(ctx, crd, kind, current)
 		// Without a resourceVersion of its own, a delete that lost a race with an update
 		// deletes the newer object.
-		if datastore.IsConflict(err) && resourceVersion == "" && attempt < maxAttempts {
+		if datastore.IsConflict(err) && resourceVersion == "" && attempt < deleteAttempts {
 			continue
 		}
 		if err != nil {
@@ -200,8 +205,15 @@ func (s *Store) deleteRead(ctx context.Context, crd CRD, kind *resources.Kind, c
 		return err
 	}
 	crName := s.crName(crd, namespace, name)
-	err = s.do(ctx, retryTransient, kind.ID(namespace, name), crd.Name(), func(ctx context.Context) error {
+	attempt := 0
+	err = s.do(ctx, retryLostAnswer, kind.ID(namespace, name), crd.Name(), func(ctx context.Context) error {
+		attempt++
 		_, err := doRaw(ctx, s.request("DELETE", crd, namespace).Name(crName).Body(body))
+		if attempt > 1 && apierrors.IsNotFound(err) && !resourceMissing(err) {
+			// An earlier attempt deleted it before its answer was lost (the delete was
+			// conditional on this very object, so nothing else was deleted).
+			return nil
+		}
 		return err
 	})
 	if err == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"syscall"
@@ -91,11 +92,17 @@ func (s *Store) translate(ctx context.Context, err error, id, crd string) error 
 			return &datastore.DoesNotExistError{ID: id}
 		}
 		return &datastore.ConflictError{ID: id}
-	case apierrors.IsForbidden(err), apierrors.IsUnauthorized(err):
-		return &datastore.UnauthorizedError{Err: err}
+	case apierrors.IsForbidden(err):
+		return s.explain.Unauthorized(true, err)
+	case apierrors.IsUnauthorized(err):
+		return s.explain.Unauthorized(false, err)
+	}
+	if e := s.explain.Connection(err); e != nil {
+		return e
 	}
 	if unreachable(ctx, err) {
-		return &datastore.UnreachableError{Endpoints: s.host, Err: s.unreachableReason(ctx, err)}
+		return &datastore.UnreachableError{Datastore: "the Kubernetes API server", Endpoints: s.host, Err: s.unreachableReason(ctx, err),
+			Fix: "check that the API server is running, and the server of the kubeconfig's cluster (or K8S_API_ENDPOINT)"}
 	}
 	return err
 }
@@ -112,7 +119,7 @@ func unreachable(ctx context.Context, err error) bool {
 	var nerr net.Error
 	var operr *net.OpError
 	return errors.As(err, &operr) || (errors.As(err, &nerr) && nerr.Timeout()) ||
-		errors.Is(err, syscall.ECONNREFUSED) || utilnet.IsConnectionReset(err) || utilnet.IsProbableEOF(err)
+		errors.Is(err, syscall.ECONNREFUSED) || lostAnswer(err)
 }
 
 func (s *Store) unreachableReason(ctx context.Context, err error) error {
@@ -139,5 +146,6 @@ func refused(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }
 // lostAnswer reports errors after which the request may or may not have been applied: the
 // connection broke after it was sent.
 func lostAnswer(err error) bool {
-	return utilnet.IsConnectionReset(err) || utilnet.IsProbableEOF(err) || errors.Is(err, syscall.EPIPE)
+	return utilnet.IsConnectionReset(err) || utilnet.IsProbableEOF(err) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }

@@ -13,16 +13,21 @@ package kubernetes
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
 	"github.com/calicoctl-go/calicoctl/pkg/client/config"
+	"github.com/calicoctl-go/calicoctl/pkg/client/connerr"
 	"github.com/calicoctl-go/calicoctl/pkg/client/datastore"
 )
 
@@ -42,6 +47,13 @@ type Store struct {
 	host       string
 	timeout    time.Duration
 	usePodCIDR bool
+	// explain names the kubeconfig's context, user and cluster in connection errors.
+	explain connerr.Kube
+	// answered is set once the API server has answered: from then on a refused connection is
+	// a restart, worth waiting for within the timeout, not a wrong server address.
+	answered atomic.Bool
+	// served holds the custom resources the API server has served to this client.
+	served sync.Map
 	// aliases maps the v3 objects whose custom resource has another name to that name.
 	aliases sync.Map
 }
@@ -70,6 +82,7 @@ func New(cfg *config.CalicoAPIConfig, timeout time.Duration) (*Store, error) {
 		return nil, err
 	}
 	s.usePodCIDR = cfg.Spec.UsePodCIDR
+	s.explain = kubeconfigNames(&cfg.Spec.KubeConfig, rc, s.timeout)
 	return s, nil
 }
 
@@ -105,7 +118,8 @@ func NewFromREST(rc *rest.Config, timeout time.Duration) (*Store, error) {
 	if u, err := url.Parse(rc.Host); err == nil && u.Host != "" {
 		host = u.Scheme + "://" + u.Host
 	}
-	return &Store{restConfig: rc, crd: crd, core: core, dynamic: dyn, host: host, timeout: timeout}, nil
+	return &Store{restConfig: rc, crd: crd, core: core, dynamic: dyn, host: host, timeout: timeout,
+		explain: connerr.Kube{Server: host, Timeout: timeout}}, nil
 }
 
 func (s *Store) Type() string { return config.Kubernetes }
@@ -143,28 +157,73 @@ const (
 	retryLostAnswer
 )
 
-const maxAttempts = 5
+// Backoff between retries: doubling from backoffMin, at most backoffMax (or what the API server
+// asks for with Retry-After), until the request's deadline.
+const (
+	backoffMin = 50 * time.Millisecond
+	backoffMax = time.Second
+)
 
-// do runs op with the store's timeout, retrying per policy with a short backoff, and translates
-// the final error for the object id (crd names the custom resource type, "" for core objects).
+// refusedAttempts bounds the retries of refused connections to an API server that has not
+// answered this client yet: that is a wrong address or a server that is down, reported at
+// once; one that answered before and now refuses is restarting, and is waited for.
+const refusedAttempts = 4
+
+// do runs op with the store's timeout, retrying per policy with backoff until the deadline, and
+// translates the final error for the object id (crd names the custom resource type, "" for core
+// objects). what names the operation in the log line of each retry.
 func (s *Store) do(ctx context.Context, policy retry, id, crd string, op func(context.Context) error) error {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	backoff := 50 * time.Millisecond
+	backoff := backoffMin
 	for attempt := 1; ; attempt++ {
 		err := op(ctx)
 		if err == nil {
+			s.answered.Store(true)
+			if crd != "" {
+				s.served.Store(crd, true)
+			}
 			return nil
 		}
-		again := transient(err) || refused(err) || (policy == retryLostAnswer && lostAnswer(err))
-		if !again || attempt == maxAttempts || ctx.Err() != nil {
+		var why string
+		_, wasServed := s.served.Load(crd)
+		switch {
+		case transient(err):
+			why = "the API server asked to retry (" + statusText(err) + ")"
+		case refused(err) && (s.answered.Load() || attempt < refusedAttempts):
+			why = "connection refused before the request was sent"
+		case policy == retryLostAnswer && lostAnswer(err):
+			why = "the connection broke before the answer came"
+		case crd != "" && wasServed && resourceMissing(err):
+			// Served earlier in this command: the API server is starting again and has not
+			// loaded its custom resources yet.
+			why = "the API server does not serve " + crd + " yet (restarting)"
+		}
+		if why == "" || ctx.Err() != nil {
 			return s.translate(ctx, err, id, crd)
 		}
+		wait := backoff
+		if d, ok := apierrors.SuggestsClientDelay(err); ok && d > 0 {
+			wait = time.Duration(d) * time.Second
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			return s.translate(ctx, err, id, crd)
+		}
+		slog.Info("retrying a Kubernetes API request", "object", id, "attempt", attempt+1, "reason", why, "wait", wait)
 		select {
 		case <-ctx.Done():
 			return s.translate(ctx, err, id, crd)
-		case <-time.After(backoff):
+		case <-time.After(wait):
 		}
-		backoff *= 2
+		backoff = min(2*backoff, backoffMax)
 	}
+}
+
+// statusText is the status code and reason of an API server error, e.g. "429 TooManyRequests".
+func statusText(err error) string {
+	var se apierrors.APIStatus
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%d %s", se.Status().Code, se.Status().Reason)
+	}
+	return err.Error()
 }

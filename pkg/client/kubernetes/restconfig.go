@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/calicoctl-go/calicoctl/pkg/client/config"
+	"github.com/calicoctl-go/calicoctl/pkg/client/connerr"
 )
 
 func init() {
@@ -29,6 +31,42 @@ func init() {
 	_ = fs.Set("stderrthreshold", "FATAL")
 	klog.SetOutput(io.Discard)
 	klog.LogToStderr(false)
+}
+
+// kubeconfigNames returns the names an operator knows the connection by: the context, its user
+// and cluster, and the server, for error messages.
+func kubeconfigNames(spec *config.KubeConfig, cfg *rest.Config, timeout time.Duration) connerr.Kube {
+	names := connerr.Kube{Server: cfg.Host, Timeout: timeout}
+	if u, err := url.Parse(cfg.Host); err == nil && u.Host != "" {
+		names.Server = u.Scheme + "://" + u.Host
+	}
+	var raw clientcmdapi.Config
+	if spec.KubeconfigInline != "" {
+		r, err := clientcmd.Load([]byte(spec.KubeconfigInline))
+		if err != nil {
+			return names
+		}
+		raw = *r
+	} else {
+		rules := &clientcmd.ClientConfigLoadingRules{}
+		if spec.Kubeconfig == "" {
+			return names
+		}
+		rules.Precedence = filepath.SplitList(spec.Kubeconfig)
+		r, err := rules.Load()
+		if err != nil {
+			return names
+		}
+		raw = *r
+	}
+	names.Context = raw.CurrentContext
+	if spec.K8sCurrentContext != "" {
+		names.Context = spec.K8sCurrentContext
+	}
+	if c, ok := raw.Contexts[names.Context]; ok {
+		names.User, names.Cluster = c.AuthInfo, c.Cluster
+	}
+	return names
 }
 
 // Defaults of the client-side rate limit, as in Calico's client.
