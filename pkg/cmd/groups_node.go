@@ -6,7 +6,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/calicoctl-go/calicoctl/pkg/client"
+	"github.com/calicoctl-go/calicoctl/pkg/client/config"
 	configcmd "github.com/calicoctl-go/calicoctl/pkg/cmd/config"
+	nodecmd "github.com/calicoctl-go/calicoctl/pkg/cmd/node"
 )
 
 // NewCmdConfig adapts `config` (its own package) to the factory.
@@ -17,4 +19,15 @@ func NewCmdConfig(f *Factory) *cobra.Command {
 		Client:        func(path string) (*client.Client, error) { return f.Client(path, true) },
 		AddConfigFlag: addConfigFlag,
 	}, nil)
+}
+
+// NewCmdNode adapts `node` (its own package) to the factory.
+func NewCmdNode(f *Factory) *cobra.Command {
+	return nodecmd.NewCmdNode(nodecmd.Env{
+		Out:           f.Out,
+		ErrOut:        f.ErrOut,
+		Context:       func() context.Context { return f.ctx() },
+		LoadConfig:    config.Load,
+		AddConfigFlag: addConfigFlag,
+	})
 }

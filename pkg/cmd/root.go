@@ -74,6 +74,7 @@ http://127.0.0.1:2379 (see 'calicoctl datastore serve').`,
 		NewCmdVersion(f, nil),
 		NewCmdDatastore(f),
 		NewCmdConfig(f),
+		NewCmdNode(f),
 	)
 	// --log-level is global, with -l as its shorthand except where a command uses -l itself
 	// (get -l SELECTOR, as in kubectl).
