@@ -127,6 +127,33 @@ func (c *Config) Validate() error {
 	if c.NoDefaultPools && (c.IPv4PoolCIDR != "" || c.IPv6PoolCIDR != "") {
 		return errors.New("Invalid configuration with NO_DEFAULT_POOLS defined and CALICO_IPV4POOL_CIDR or CALICO_IPV6POOL_CIDR defined: unset one of them")
 	}
+	for _, m := range []struct{ name, v string }{{"CALICO_IPV4POOL_IPIP", c.IPv4IPIP}, {"CALICO_IPV4POOL_VXLAN", c.IPv4VXLAN}, {"CALICO_IPV6POOL_VXLAN", c.IPv6VXLAN}} {
+		if _, err := encapMode[api.IPIPMode](m.v, m.name); err != nil {
+			return err
+		}
+	}
+	for _, b := range []struct {
+		name, v  string
+		min, max int
+	}{{"CALICO_IPV4POOL_BLOCK_SIZE", c.IPv4BlockSize, 20, 32}, {"CALICO_IPV6POOL_BLOCK_SIZE", c.IPv6BlockSize, 116, 128}} {
+		if b.v == "" {
+			continue
+		}
+		if n, err := strconv.Atoi(b.v); err != nil || n < b.min || n > b.max {
+			return fmt.Errorf("%s=%s is not a valid block size: expected %d to %d", b.name, b.v, b.min, b.max)
+		}
+	}
+	for _, p := range []struct {
+		name, v string
+		v4      bool
+	}{{"CALICO_IPV4POOL_CIDR", c.IPv4PoolCIDR, true}, {"CALICO_IPV6POOL_CIDR", c.IPv6PoolCIDR, false}} {
+		if p.v == "" || strings.EqualFold(p.v, "none") {
+			continue
+		}
+		if pr, err := netip.ParsePrefix(p.v); err != nil || pr.Addr().Is4() != p.v4 {
+			return fmt.Errorf("%s=%s is not an IPv%s CIDR", p.name, p.v, map[bool]string{true: "4", false: "6"}[p.v4])
+		}
+	}
 	if c.RouterID != "" && c.RouterID != "hash" {
 		if a, err := netip.ParseAddr(c.RouterID); err != nil || !a.Is4() {
 			return fmt.Errorf("CALICO_ROUTER_ID=%s is not an IPv4 address or \"hash\"", c.RouterID)
