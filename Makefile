@@ -9,7 +9,7 @@ COMMIT    := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS   := -s -w -X github.com/calicoctl-go/calicoctl/pkg/version.Version=$(VERSION) -X github.com/calicoctl-go/calicoctl/pkg/version.GitCommit=$(COMMIT)
 FUZZTIME  ?= 10s
 
-.PHONY: all build run test unit fuzz bench kube-apiserver vet generate clean
+.PHONY: all build run test unit fuzz bench kube-apiserver vet generate clean node-test-packages
 
 all: build
 
@@ -19,6 +19,7 @@ build:
 	$(GO) build -trimpath -ldflags '-s -w' -o $(BIN)/calicoctl-etcd ./cmd/calicoctl-etcd
 	gzip -c $(BIN)/calicoctl-etcd > internal/etcdpayload/bin/calicoctl-etcd.gz
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/calicoctl ./cmd/calicoctl
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/calico-node ./cmd/calico-node
 
 run: build
 	hack/quickstart.sh
@@ -34,8 +35,12 @@ generate:
 vet:
 	$(GO) vet ./...
 
-unit: build kube-apiserver
+unit: build kube-apiserver node-test-packages
 	$(GO) test -count=1 ./...
+
+# The node agent's tests run Debian's BIRD as a BGP peer in network namespaces (ip).
+node-test-packages:
+	hack/ensure-node-test-packages.sh
 
 # Short runs of the fuzz targets: the manifest decoder and the selector parser.
 fuzz:
