@@ -338,6 +338,15 @@ func TestFabricMeshRouteReflectorAndRoutes(t *testing.T) {
 		})
 	}
 
+	// CalicoNodeStatus shows a node's sessions and routes from anywhere.
+	calicoctl(t, e.Endpoint, "apiVersion: projectcalico.org/v3\nkind: CalicoNodeStatus\nmetadata: {name: n2-status}\nspec: {node: n2, classes: [Agent, BGP, Routes], updatePeriodSeconds: 1}\n", "apply", "-f", "-")
+	waitFor(t, 10*time.Second, "CalicoNodeStatus n2-status to be filled", func() (bool, string) {
+		got := calicoctl(t, e.Endpoint, "", "get", "caliconodestatus", "n2-status", "-o", "yaml")
+		return strings.Contains(got, "numberEstablishedV4: 1") && strings.Contains(got, "peerIP: "+rrIP) &&
+			strings.Contains(got, "type: GlobalPeer") && strings.Contains(got, "destination: 10.99.0.0/24") &&
+			strings.Contains(got, "routerID: 10.213.7.12") && strings.Contains(got, "state: Established"), got
+	})
+
 	// This tool's node status reads the real BIRD: its protocols named Node_<ip> are sessions.
 	var status bytes.Buffer
 	t.Setenv("CALICO_BIRD_SOCKET", rrSocket)
