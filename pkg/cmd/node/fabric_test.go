@@ -3,20 +3,16 @@ package node_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
-	"syscall"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/calicoctl-go/calicoctl/internal/netfabric"
 	"github.com/calicoctl-go/calicoctl/internal/testenv"
 	"github.com/calicoctl-go/calicoctl/pkg/birdctl"
 	"github.com/calicoctl-go/calicoctl/pkg/cmd"
@@ -76,127 +72,45 @@ func sh(t *testing.T, args ...string) string {
 	return string(out)
 }
 
-// fabric is a bridge in the test's namespace with hosts in their own namespaces.
+// fabric wraps netfabric for a test: failures end the test, everything is removed at its end.
 type fabric struct {
-	t      *testing.T
-	id     string
-	bridge string
-	subnet string // "10.213.X"
-	dir    string
-	hosts  []string
+	*netfabric.Fabric
+	t *testing.T
 }
+
+type agent = netfabric.Agent
 
 func newFabric(t *testing.T, subnet string) *fabric {
-	b := make([]byte, 2)
-	rand.Read(b)
-	f := &fabric{t: t, id: hex.EncodeToString(b), subnet: subnet, dir: t.TempDir()}
-	f.bridge = "cbr" + f.id
-	sh(t, "ip", "link", "add", f.bridge, "type", "bridge")
-	t.Cleanup(func() { exec.Command("ip", "link", "del", f.bridge).Run() })
-	sh(t, "ip", "addr", "add", subnet+".1/24", "dev", f.bridge)
-	sh(t, "ip", "link", "set", f.bridge, "up")
-	return f
+	f, err := netfabric.New(subnet, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Close)
+	return &fabric{Fabric: f, t: t}
 }
 
-// host creates namespace <id>-<name> with eth0 at subnet.<octet>/24.
 func (f *fabric) host(name string, octet int) (ns, ip string) {
-	ns = "cn" + f.id + name
-	veth := fmt.Sprintf("cv%s%s", f.id, name)
-	ip = fmt.Sprintf("%s.%d", f.subnet, octet)
-	sh(f.t, "ip", "netns", "add", ns)
-	f.t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
-	sh(f.t, "ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns)
-	sh(f.t, "ip", "link", "set", veth, "master", f.bridge, "up")
-	sh(f.t, "ip", "-n", ns, "addr", "add", ip+"/24", "dev", "eth0")
-	sh(f.t, "ip", "-n", ns, "link", "set", "eth0", "up")
-	sh(f.t, "ip", "-n", ns, "link", "set", "lo", "up")
-	return ns, ip
-}
-
-// proxy forwards connections from the bridge address to etcd on loopback, so that agents in
-// their namespaces reach the test's etcd.
-func (f *fabric) proxy(target string) string {
-	ln, err := net.Listen("tcp", f.subnet+".1:0")
+	ns, ip, err := f.Host(name, octet)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	f.t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				u, err := net.DialTimeout("tcp", target, 5*time.Second)
-				if err != nil {
-					return
-				}
-				defer u.Close()
-				go io.Copy(u, c)
-				io.Copy(c, u)
-			}()
-		}
-	}()
-	return "http://" + ln.Addr().String()
+	return ns, ip
 }
 
-type agent struct {
-	name, ns, ip, socket string
-	cmd                  *exec.Cmd
-	out                  *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// startAgent runs calico-node in a namespace and waits for its start-up line.
-func (f *fabric) startAgent(name string, octet int, endpoint string, extraEnv ...string) *agent {
-	ns, ip := f.host(name, octet)
-	a := &agent{name: name, ns: ns, ip: ip, socket: filepath.Join(f.dir, name+".ctl"), out: &syncBuffer{}}
-	a.cmd = exec.Command("ip", "netns", "exec", ns, agentBinary(f.t))
-	a.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "NODENAME=" + name, "ETCD_ENDPOINTS=" + endpoint,
-		"CALICO_NODENAME_FILE=" + filepath.Join(f.dir, name+".nodename"), "CALICO_BIRD_SOCKET=" + a.socket,
-		"CALICO_BIRD6_SOCKET=" + filepath.Join(f.dir, name+".ctl6"), "CALICO_IPV6POOL_CIDR=none"}, extraEnv...)
-	a.cmd.Stdout, a.cmd.Stderr = a.out, a.out
-	if err := a.cmd.Start(); err != nil {
+func (f *fabric) proxy(target string) string {
+	ep, err := f.Proxy(target)
+	if err != nil {
 		f.t.Fatal(err)
 	}
-	f.t.Cleanup(func() { a.stop() })
-	waitFor(f.t, 15*time.Second, name+" to start", func() (bool, string) {
-		return strings.Contains(a.out.String(), "Calico node started successfully\n"), a.out.String()
-	})
-	return a
+	return ep
 }
 
-func (a *agent) stop() {
-	if a.cmd.ProcessState != nil {
-		return
+func (f *fabric) startAgent(name string, octet int, endpoint string, extraEnv ...string) *agent {
+	a, err := f.StartAgent(agentBinary(f.t), name, octet, endpoint, 15*time.Second, extraEnv...)
+	if err != nil {
+		f.t.Fatal(err)
 	}
-	a.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { a.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		a.cmd.Process.Kill()
-		<-done
-	}
+	return a
 }
 
 // sessions reads the agent's BGP sessions through its control socket.
@@ -236,8 +150,8 @@ func waitSessions(t *testing.T, agents []*agent, want func(a *agent) []string) {
 	t.Helper()
 	for _, a := range agents {
 		w := want(a)
-		waitFor(t, 20*time.Second, fmt.Sprintf("%s to have sessions %v", a.name, w), func() (bool, string) {
-			got, err := sessions(a.socket)
+		waitFor(t, 20*time.Second, fmt.Sprintf("%s to have sessions %v", a.Name, w), func() (bool, string) {
+			got, err := sessions(a.Socket)
 			if err != nil {
 				return false, err.Error()
 			}
@@ -284,26 +198,26 @@ func TestFabricMeshRouteReflectorAndRoutes(t *testing.T) {
 		var w []string
 		for _, o := range agents {
 			if o != a {
-				w = append(w, "node-to-node mesh "+o.ip)
+				w = append(w, "node-to-node mesh "+o.IP)
 			}
 		}
 		return w
 	}
 	waitSessions(t, agents, meshOf)
-	if !strings.Contains(agents[0].out.String(), "Using autodetected IPv4 address on interface eth0: 10.213.7.11/24") {
-		t.Errorf("start-up log lacks the autodetected address:\n%s", agents[0].out.String())
+	if !strings.Contains(agents[0].Out.String(), "Using autodetected IPv4 address on interface eth0: 10.213.7.11/24") {
+		t.Errorf("start-up log lacks the autodetected address:\n%s", agents[0].Out.String())
 	}
 
 	// Debian's birdc reads the agent's socket.
-	out := sh(t, "birdc", "-s", agents[0].socket, "show", "protocols")
+	out := sh(t, "birdc", "-s", agents[0].Socket, "show", "protocols")
 	if !strings.Contains(out, "Mesh_10_213_7_12 BGP") || !strings.Contains(out, "Established") {
 		t.Errorf("birdc show protocols:\n%s", out)
 	}
-	out = sh(t, "birdc", "-s", agents[0].socket, "show", "protocols", "all", "Mesh_10_213_7_13")
+	out = sh(t, "birdc", "-s", agents[0].Socket, "show", "protocols", "all", "Mesh_10_213_7_13")
 	if !strings.Contains(out, "Neighbor address: 10.213.7.13") || !strings.Contains(out, "BGP state:          Established") {
 		t.Errorf("birdc show protocols all:\n%s", out)
 	}
-	if out := sh(t, "birdc", "-s", agents[0].socket, "show", "status"); !strings.Contains(out, "Router ID is 10.213.7.11") || !strings.Contains(out, "Daemon is up and running") {
+	if out := sh(t, "birdc", "-s", agents[0].Socket, "show", "status"); !strings.Contains(out, "Router ID is 10.213.7.11") || !strings.Contains(out, "Daemon is up and running") {
 		t.Errorf("birdc show status:\n%s", out)
 	}
 
@@ -315,12 +229,12 @@ func TestFabricMeshRouteReflectorAndRoutes(t *testing.T) {
 	rrNS, rrIP := f.host("rr", 2)
 	var protocols string
 	for _, a := range agents {
-		protocols += fmt.Sprintf("protocol bgp Node_%s from clients { neighbor %s as 64512; }\n", strings.ReplaceAll(a.ip, ".", "_"), a.ip)
+		protocols += fmt.Sprintf("protocol bgp Node_%s from clients { neighbor %s as 64512; }\n", strings.ReplaceAll(a.IP, ".", "_"), a.IP)
 	}
-	conf := filepath.Join(f.dir, "rr.conf")
+	conf := filepath.Join(f.Dir, "rr.conf")
 	os.WriteFile(conf, []byte(fmt.Sprintf(birdRRConfig, rrIP, protocols)), 0o644)
-	rrSocket := filepath.Join(f.dir, "rr.ctl")
-	rrPid := filepath.Join(f.dir, "rr.pid")
+	rrSocket := filepath.Join(f.Dir, "rr.ctl")
+	rrPid := filepath.Join(f.Dir, "rr.pid")
 	sh(t, "ip", "netns", "exec", rrNS, "bird", "-c", conf, "-s", rrSocket, "-P", rrPid)
 	t.Cleanup(func() {
 		if b, err := os.ReadFile(rrPid); err == nil {
@@ -332,8 +246,8 @@ func TestFabricMeshRouteReflectorAndRoutes(t *testing.T) {
 
 	// The reflector's route arrives in every agent's kernel table.
 	for _, a := range agents {
-		waitFor(t, 10*time.Second, "10.99.0.0/24 in "+a.name+"'s kernel", func() (bool, string) {
-			r := sh(t, "ip", "-n", a.ns, "route", "show", "10.99.0.0/24")
+		waitFor(t, 10*time.Second, "10.99.0.0/24 in "+a.Name+"'s kernel", func() (bool, string) {
+			r := sh(t, "ip", "-n", a.NS, "route", "show", "10.99.0.0/24")
 			return strings.Contains(r, "via "+rrIP) && strings.Contains(r, "proto bird"), r
 		})
 	}
@@ -350,20 +264,20 @@ func TestFabricMeshRouteReflectorAndRoutes(t *testing.T) {
 	// This tool's node status reads the real BIRD: its protocols named Node_<ip> are sessions.
 	var status bytes.Buffer
 	t.Setenv("CALICO_BIRD_SOCKET", rrSocket)
-	t.Setenv("CALICO_BIRD6_SOCKET", filepath.Join(f.dir, "none.ctl"))
+	t.Setenv("CALICO_BIRD6_SOCKET", filepath.Join(f.Dir, "none.ctl"))
 	env := nodecmd.Env{Out: &status, ErrOut: &status, Context: context.Background}
 	if err := nodecmd.RunStatus(env, nodecmd.DefaultStatusOptions()); err != nil {
 		t.Fatalf("node status against BIRD: %v\n%s", err, status.String())
 	}
 	for _, a := range agents {
-		if !strings.Contains(status.String(), fmt.Sprintf("| %-12s | node specific | up    |", a.ip)) {
-			t.Errorf("node status against BIRD lacks %s:\n%s", a.ip, status.String())
+		if !strings.Contains(status.String(), fmt.Sprintf("| %-12s | node specific | up    |", a.IP)) {
+			t.Errorf("node status against BIRD lacks %s:\n%s", a.IP, status.String())
 		}
 	}
 
 	// And the agent's socket, the way operators run it.
 	status.Reset()
-	t.Setenv("CALICO_BIRD_SOCKET", agents[1].socket)
+	t.Setenv("CALICO_BIRD_SOCKET", agents[1].Socket)
 	if err := nodecmd.RunStatus(env, nodecmd.DefaultStatusOptions()); err != nil {
 		t.Fatalf("node status against the agent: %v\n%s", err, status.String())
 	}
@@ -377,25 +291,25 @@ func TestFabricMeshRouteReflectorAndRoutes(t *testing.T) {
 	waitSessions(t, agents, func(a *agent) []string { return append(meshOf(a), "global "+rrIP) })
 
 	// An agent that stops removes the routes it programmed.
-	agents[2].stop()
-	if r := sh(t, "ip", "-n", agents[2].ns, "route", "show", "proto", "bird"); r != "" {
+	agents[2].Stop()
+	if r := sh(t, "ip", "-n", agents[2].NS, "route", "show", "proto", "bird"); r != "" {
 		t.Errorf("routes left behind by a stopped agent:\n%s", r)
 	}
-	if !strings.Contains(agents[2].out.String(), "Removed route") {
-		t.Errorf("the agent did not log removing its routes:\n%s", agents[2].out.String())
+	if !strings.Contains(agents[2].Out.String(), "Removed route") {
+		t.Errorf("the agent did not log removing its routes:\n%s", agents[2].Out.String())
 	}
 
 	// A new AS number re-establishes every session under it: the reflector, still at 64512,
 	// now refuses the agents, while the mesh comes back at 65001.
 	calicoctl(t, e.Endpoint, "", "config", "set", "asNumber", "65001")
 	for _, a := range agents[:2] {
-		waitFor(t, 20*time.Second, a.name+" to re-establish the mesh under AS 65001", func() (bool, string) {
-			lines, err := birdctl.Query(a.socket, "show protocols all")
+		waitFor(t, 20*time.Second, a.Name+" to re-establish the mesh under AS 65001", func() (bool, string) {
+			lines, err := birdctl.Query(a.Socket, "show protocols all")
 			if err != nil {
 				return false, err.Error()
 			}
 			all := strings.Join(lines, "\n")
-			got, _ := sessions(a.socket)
+			got, _ := sessions(a.Socket)
 			n := 0
 			for k, v := range got {
 				if strings.HasPrefix(k, "node-to-node mesh") && v == "Established" {
