@@ -196,18 +196,23 @@ func (a *Agent) Stop() {
 	}
 }
 
-// RSS is the agent's resident memory in KiB.
-func (a *Agent) RSS() (int64, error) {
+// RSS is the agent's resident memory in KiB: all of it, and the anonymous part (heap, stacks;
+// the rest is the binary's file-backed pages, shared and reclaimable).
+func (a *Agent) RSS() (total, anon int64, err error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", a.Cmd.Process.Pid))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			var kb int64
-			fmt.Sscanf(strings.TrimSpace(rest), "%d", &kb)
-			return kb, nil
+			fmt.Sscanf(strings.TrimSpace(rest), "%d", &total)
+		}
+		if rest, ok := strings.CutPrefix(line, "RssAnon:"); ok {
+			fmt.Sscanf(strings.TrimSpace(rest), "%d", &anon)
 		}
 	}
-	return 0, fmt.Errorf("no VmRSS for agent %s", a.Name)
+	if total == 0 {
+		return 0, 0, fmt.Errorf("no VmRSS for agent %s", a.Name)
+	}
+	return total, anon, nil
 }
