@@ -120,14 +120,13 @@ func nodeBench() ([]measurement, error) {
 		if err != nil {
 			return nil, fmt.Errorf("node run: %v\n%s", err, out.String())
 		}
-		runs = append(runs, took)
-	}
-	rows = append(rows, measurement{what: "`calicoctl node run` to `Calico node started successfully`", target: "< 1 s", took: median(runs)})
-	for i := range runs {
+		// The next agent would mesh with this node's (unreachable) address.
 		if err := ctl("delete", "node", fmt.Sprintf("bench%d", i)); err != nil {
 			return nil, err
 		}
+		runs = append(runs, took)
 	}
+	rows = append(rows, measurement{what: "`calicoctl node run` to `Calico node started successfully`", target: "< 1 s", took: median(runs)})
 
 	for _, n := range []int{3, 10} {
 		r, err := meshBench(e.Endpoint, dir, agentBin, n, ctl)
