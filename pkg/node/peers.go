@@ -214,6 +214,31 @@ func Compute(s Snapshot) (Desired, error) {
 		}
 		add(p)
 	}
+	// Automatic reverse peerings: a node that a peerSelector picks peers back with the nodes the
+	// BGPPeer applies to, unless reversePeering is Manual. Forward peerings, added above, win.
+	for _, bp := range peers {
+		if bp.Spec.PeerSelector == "" || (bp.Spec.ReversePeering != nil && *bp.Spec.ReversePeering == api.ReversePeeringManual) {
+			continue
+		}
+		sel, err := selector.Parse(bp.Spec.PeerSelector)
+		if err != nil || !sel.Evaluate(me.labels) {
+			continue
+		}
+		for _, n := range sortedNodes(nodes) {
+			if n.name == me.name || !n.ip4.IsValid() || !appliesTo(bp, n) {
+				continue
+			}
+			p := Peer{Name: "Node_" + protoName(n.ip4, 0), IP: n.ip4, Port: n.port, AS: n.as, ClusterID: n.clusterID,
+				Password: secret(bp.Spec.Password), SourceIP: me.ip4}
+			if bp.Spec.KeepaliveTime != nil {
+				p.Keepalive = bp.Spec.KeepaliveTime.Duration
+			}
+			if bp.Spec.MaxRestartTime != nil {
+				p.RestartTime = bp.Spec.MaxRestartTime.Duration
+			}
+			add(p)
+		}
+	}
 	for _, p := range byName {
 		d.Peers = append(d.Peers, p)
 	}

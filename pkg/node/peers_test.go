@@ -28,6 +28,8 @@ func peerRes(name string, spec api.BGPPeerSpec) *api.BGPPeer {
 
 func boolPtr(b bool) *bool { return &b }
 
+var manual = api.ReversePeeringManual
+
 // summary prints the peers as "Name AS passive rr".
 func summary(d Desired) string {
 	var out []string
@@ -100,6 +102,14 @@ func TestComputePeerings(t *testing.T) {
 			nodes: []*api.Node{three[0], nodeRes("b", "10.0.0.2/24", map[string]string{"rr": "true"}, 0, "1.1.1.1"), three[2]},
 			peers: []*api.BGPPeer{peerRes("to-rr", api.BGPPeerSpec{NodeSelector: "!has(rr)", PeerSelector: "has(rr)"})},
 			want:  "Mesh_10_0_0_10 10.0.0.10 as65010 passive; Node_10_0_0_2 10.0.0.2 as64512", wantAS: 64512},
+		{name: "a reflector picked by peerSelector peers back with every node the peering applies to", me: "b",
+			nodes: []*api.Node{three[0], nodeRes("b", "10.0.0.2/24", map[string]string{"rr": "true"}, 0, "1.1.1.1"), three[2]},
+			peers: []*api.BGPPeer{peerRes("to-rr", api.BGPPeerSpec{NodeSelector: "all()", PeerSelector: "has(rr)"})},
+			want:  "Node_10_0_0_1 10.0.0.1 as64512 rr-client; Node_10_0_0_10 10.0.0.10 as65010", wantAS: 64512},
+		{name: "no reverse peering when it is Manual", me: "b",
+			nodes: []*api.Node{three[0], nodeRes("b", "10.0.0.2/24", map[string]string{"rr": "true"}, 0, "1.1.1.1"), three[2]},
+			peers: []*api.BGPPeer{peerRes("to-rr", api.BGPPeerSpec{NodeSelector: "all()", PeerSelector: "has(rr)", ReversePeering: &manual})},
+			want:  "", wantAS: 64512},
 		{name: "the node's own AS number wins", me: "c", nodes: three,
 			want: "Mesh_10_0_0_1 10.0.0.1 as64512; Mesh_10_0_0_2 10.0.0.2 as64512 passive", wantAS: 65010},
 		{name: "a peer on our own address is skipped", me: "a", nodes: three[:1],
