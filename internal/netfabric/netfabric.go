@@ -25,6 +25,8 @@ type Fabric struct {
 	ID     string
 	Bridge string
 	Subnet string // the first three octets: "10.213.7"
+	// Subnet6, when set (e.g. "fd00:213:7::"), gives hosts an IPv6 address too: Subnet6<octet>/64.
+	Subnet6 string
 	Dir    string // sockets, state and configuration files
 
 	mu       sync.Mutex
@@ -92,6 +94,11 @@ func (f *Fabric) Host(name string, octet int) (ns, ip string, err error) {
 		{"ip", "-n", ns, "link", "set", "lo", "up"},
 	} {
 		if err := run(args...); err != nil {
+			return "", "", err
+		}
+	}
+	if f.Subnet6 != "" {
+		if err := run("ip", "-n", ns, "addr", "add", fmt.Sprintf("%s%d/64", f.Subnet6, octet), "dev", "eth0", "nodad"); err != nil {
 			return "", "", err
 		}
 	}

@@ -228,33 +228,44 @@ func (a *Agent) fillStatus(st *api.CalicoNodeStatus) {
 			if state == "Passive" {
 				state = "Active"
 			}
-			if state == "Established" {
+			peer := api.CalicoNodePeer{PeerIP: p.IP.String(), Type: api.BGPPeerType(typ), State: api.BGPSessionState(state), Since: birdTime(p.Since)}
+			switch {
+			case p.IP.Is6() && state == "Established":
+				bgp.NumberEstablishedV6++
+			case p.IP.Is6():
+				bgp.NumberNotEstablishedV6++
+			case state == "Established":
 				bgp.NumberEstablishedV4++
-			} else {
+			default:
 				bgp.NumberNotEstablishedV4++
 			}
-			bgp.PeersV4 = append(bgp.PeersV4, api.CalicoNodePeer{PeerIP: p.IP.String(), Type: api.BGPPeerType(typ),
-				State: api.BGPSessionState(state), Since: birdTime(p.Since)})
+			if p.IP.Is6() {
+				bgp.PeersV6 = append(bgp.PeersV6, peer)
+			} else {
+				bgp.PeersV4 = append(bgp.PeersV4, peer)
+			}
 		}
 		st.Status.BGP = bgp
 	}
 	if classes["Routes"] {
-		var routes []api.CalicoNodeRoute
-		for _, r := range a.speaker.Routes() {
-			src := "BGPPeer"
-			switch {
-			case strings.HasPrefix(r.Protocol, "Mesh_"):
-				src = "NodeMesh"
-			case r.Protocol == "static1":
-				src = "Static"
+		var routes [2][]api.CalicoNodeRoute
+		for i, v := range []int{4, 6} {
+			for _, r := range a.speaker.Routes(v) {
+				src := "BGPPeer"
+				switch {
+				case strings.HasPrefix(r.Protocol, "Mesh_"):
+					src = "NodeMesh"
+				case r.Protocol == "static1":
+					src = "Static"
+				}
+				peer := ""
+				if src != "Static" {
+					peer = r.NextHop.String()
+				}
+				routes[i] = append(routes[i], api.CalicoNodeRoute{Type: "RIB", Destination: r.Prefix.String(), Gateway: r.NextHop.String(),
+					LearnedFrom: api.CalicoNodeRouteLearnedFrom{SourceType: api.CalicoNodeRouteSourceType(src), PeerIP: peer}})
 			}
-			peer := ""
-			if src != "Static" {
-				peer = r.NextHop.String()
-			}
-			routes = append(routes, api.CalicoNodeRoute{Type: "RIB", Destination: r.Prefix.String(), Gateway: r.NextHop.String(),
-				LearnedFrom: api.CalicoNodeRouteLearnedFrom{SourceType: api.CalicoNodeRouteSourceType(src), PeerIP: peer}})
 		}
-		st.Status.Routes = api.CalicoNodeBGPRouteStatus{RoutesV4: routes}
+		st.Status.Routes = api.CalicoNodeBGPRouteStatus{RoutesV4: routes[0], RoutesV6: routes[1]}
 	}
 }

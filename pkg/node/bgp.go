@@ -111,9 +111,16 @@ func (s *Speaker) Apply(ctx context.Context, d Desired) error {
 		case s.ListenAddress != "":
 			g.ListenAddresses = []string{s.ListenAddress}
 		case d.BindNodeIP:
-			g.ListenAddresses = []string{d.NodeIP.String()}
+			for _, ip := range []netip.Addr{d.NodeIP, d.NodeIP6} {
+				if ip.IsValid() {
+					g.ListenAddresses = append(g.ListenAddresses, ip.String())
+				}
+			}
 		default:
 			g.ListenAddresses = []string{"0.0.0.0"}
+			if d.NodeIP6.IsValid() {
+				g.ListenAddresses = append(g.ListenAddresses, "::")
+			}
 		}
 		if err := s.server.StartBgp(ctx, &api.StartBgpRequest{Global: g}); err != nil {
 			return fmt.Errorf("starting BGP (AS %d, router ID %s, port %d): %w", d.AS, d.RouterID, port, err)
@@ -169,6 +176,10 @@ func samePeer(a, b Peer) bool {
 }
 
 func (s *Speaker) gobgpPeer(d Desired, p Peer) (*api.Peer, error) {
+	afi := api.Family_AFI_IP
+	if p.IP.Is6() {
+		afi = api.Family_AFI_IP6
+	}
 	gp := &api.Peer{
 		Conf:      &api.PeerConf{NeighborAddress: p.IP.String(), PeerAsn: p.AS, Description: p.Name, LocalAsn: p.LocalAS},
 		Transport: &api.Transport{PassiveMode: p.Passive, RemotePort: uint32(p.Port)},
@@ -176,7 +187,7 @@ func (s *Speaker) gobgpPeer(d Desired, p Peer) (*api.Peer, error) {
 		// BIRD's template: graceful restart and multihop on every peering.
 		GracefulRestart: &api.GracefulRestart{Enabled: true, RestartTime: 120},
 		EbgpMultihop:    &api.EbgpMultihop{Enabled: true, MultihopTtl: 255},
-		AfiSafis: []*api.AfiSafi{{Config: &api.AfiSafiConfig{Family: &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_UNICAST}, Enabled: true},
+		AfiSafis: []*api.AfiSafi{{Config: &api.AfiSafiConfig{Family: &api.Family{Afi: afi, Safi: api.Family_SAFI_UNICAST}, Enabled: true},
 			MpGracefulRestart: &api.MpGracefulRestart{Config: &api.MpGracefulRestartConfig{Enabled: true}}}},
 	}
 	if p.SourceIP.IsValid() {
@@ -387,8 +398,8 @@ type Route struct {
 	ASPath   string
 }
 
-// Routes returns the best IPv4 routes.
-func (s *Speaker) Routes() []Route {
+// Routes returns the best routes of one family (4 or 6).
+func (s *Speaker) Routes(version int) []Route {
 	s.mu.Lock()
 	started := s.started
 	byAddr := map[string]string{}
@@ -401,7 +412,11 @@ func (s *Speaker) Routes() []Route {
 		return nil
 	}
 	var out []Route
-	srv.ListPath(apiutil.ListPathRequest{TableType: api.TableType_TABLE_TYPE_GLOBAL, Family: bgp.RF_IPv4_UC}, func(n bgp.NLRI, paths []*apiutil.Path) {
+	family := bgp.RF_IPv4_UC
+	if version == 6 {
+		family = bgp.RF_IPv6_UC
+	}
+	srv.ListPath(apiutil.ListPathRequest{TableType: api.TableType_TABLE_TYPE_GLOBAL, Family: family}, func(n bgp.NLRI, paths []*apiutil.Path) {
 		prefix, ok := nlriPrefix(n)
 		if !ok {
 			return

@@ -22,8 +22,7 @@ const BirdVersion = "BIRD 1.6.8-calico-go"
 type ControlSocket struct {
 	Path    string
 	Speaker *Speaker
-	// IPv6 makes the socket answer for IPv6 sessions (bird6.ctl); the speaker has none yet,
-	// so it lists only the built-in protocols.
+	// IPv6 makes the socket answer for the IPv6 sessions and routes (bird6.ctl).
 	IPv6 bool
 	log  *slog.Logger
 	ln   net.Listener
@@ -47,6 +46,13 @@ func (c *ControlSocket) Listen(log *slog.Logger) error {
 	c.ln = ln
 	go c.serve()
 	return nil
+}
+
+func (c *ControlSocket) version() int {
+	if c.IPv6 {
+		return 6
+	}
+	return 4
 }
 
 // Close stops answering and removes the socket.
@@ -130,8 +136,8 @@ func (c *ControlSocket) answer(w io.Writer, cmd string) {
 		r.line("1011", "Last reconfiguration on "+conf.Format("2006-01-02 15:04:05"))
 		fmt.Fprint(w, "0013 Daemon is up and running\n")
 	case matches(fields, "show", "route"):
-		if !c.IPv6 {
-			for _, rt := range c.Speaker.Routes() {
+		{
+			for _, rt := range c.Speaker.Routes(c.version()) {
 				via := "blackhole"
 				if rt.NextHop.IsValid() {
 					via = "via " + rt.NextHop.String()
@@ -181,8 +187,10 @@ func protoRow(name, proto, table, state string, since time.Time, info string) st
 func (c *ControlSocket) showProtocols(ctx context.Context, r *reply, all bool, name string) {
 	_, started, _ := c.Speaker.Info()
 	var peers []PeerStatus
-	if !c.IPv6 {
-		peers = c.Speaker.Status(ctx)
+	for _, p := range c.Speaker.Status(ctx) {
+		if p.IP.Is6() == c.IPv6 {
+			peers = append(peers, p)
+		}
 	}
 	type row struct {
 		text   string

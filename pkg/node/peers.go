@@ -43,7 +43,7 @@ type Peer struct {
 
 // Desired is the node's whole BGP configuration.
 type Desired struct {
-	// Enabled is false when the node has no IPv4 address (BIRD then runs no BGP protocols).
+	// Enabled is false when the node has no router ID: no IPv4 address and no CALICO_ROUTER_ID.
 	Enabled    bool
 	NodeIP     netip.Addr
 	NodeIP6    netip.Addr
@@ -63,6 +63,13 @@ type nodeInfo struct {
 	clusterID string
 	labels    map[string]string
 	port      uint16
+}
+
+func (n *nodeInfo) addr(v int) netip.Addr {
+	if v == 4 {
+		return n.ip4
+	}
+	return n.ip6
 }
 
 // Compute derives the node's BGP configuration from a snapshot, with confd's rules: the
@@ -113,14 +120,16 @@ func Compute(s Snapshot) (Desired, error) {
 		return Desired{}, fmt.Errorf("node %s is not in the datastore", s.NodeName)
 	}
 	d := Desired{NodeIP: me.ip4, NodeIP6: me.ip6, AS: me.as, ListenPort: listenPort, ClusterID: me.clusterID,
-		Enabled: me.ip4.IsValid(), BindNodeIP: global.Spec.BindMode != nil && *global.Spec.BindMode == "NodeIP"}
+		BindNodeIP: global.Spec.BindMode != nil && *global.Spec.BindMode == "NodeIP"}
 	d.RouterID = routerID(s.RouterID, s.NodeName, me.ip4)
+	// BGP needs a router ID: the IPv4 address, or CALICO_ROUTER_ID on IPv6-only nodes.
+	d.Enabled = d.RouterID != ""
 	if !d.Enabled {
 		return d, nil
 	}
 	byName := map[string]Peer{}
 	add := func(p Peer) {
-		if p.IP == me.ip4 || !p.IP.Is4() {
+		if p.IP == me.ip4 || p.IP == me.ip6 {
 			return
 		}
 		if _, dup := byName[p.Name]; dup {
@@ -136,107 +145,117 @@ func Compute(s Snapshot) (Desired, error) {
 		byName[p.Name] = p
 	}
 
-	meshOn := global.Spec.NodeToNodeMeshEnabled == nil || *global.Spec.NodeToNodeMeshEnabled
-	if meshOn && me.clusterID == "" {
-		var restart time.Duration
-		if global.Spec.NodeMeshMaxRestartTime != nil {
-			restart = global.Spec.NodeMeshMaxRestartTime.Duration
-		}
-		for _, n := range sortedNodes(nodes) {
-			if n.name == me.name || !n.ip4.IsValid() || n.ip4 == me.ip4 || n.clusterID != "" {
-				continue
-			}
-			add(Peer{Name: "Mesh_" + protoName(n.ip4, 0), IP: n.ip4, Port: n.port, AS: n.as,
-				Passive: n.ip4.String() > me.ip4.String(), Password: secret(global.Spec.NodeMeshPassword),
-				SourceIP: me.ip4, RestartTime: restart})
-		}
-	}
-
-	// Global peers first, so that node-specific duplicates of them are dropped.
-	peers := append([]*api.BGPPeer(nil), s.Peers...)
-	sort.SliceStable(peers, func(i, j int) bool { return isGlobal(peers[i]) && !isGlobal(peers[j]) })
-	for _, bp := range peers {
-		if !appliesTo(bp, me) {
+	// The IPv4 sessions (BIRD's) and the IPv6 ones (BIRD6's), by the same rules.
+	for _, v := range []int{4, 6} {
+		myIP := me.addr(v)
+		if !myIP.IsValid() {
 			continue
 		}
-		prefix := "Node_"
-		if isGlobal(bp) {
-			prefix = "Global_"
-		}
-		base := Peer{Password: secret(bp.Spec.Password), SourceIP: me.ip4}
-		if bp.Spec.SourceAddress == api.SourceAddressNone {
-			base.SourceIP = netip.Addr{}
-		}
-		if bp.Spec.LocalASNumber != nil {
-			base.LocalAS = uint32(*bp.Spec.LocalASNumber)
-		}
-		if bp.Spec.TTLSecurity != nil {
-			base.TTLSecurity = *bp.Spec.TTLSecurity
-		}
-		if bp.Spec.KeepaliveTime != nil {
-			base.Keepalive = bp.Spec.KeepaliveTime.Duration
-		}
-		if bp.Spec.MaxRestartTime != nil {
-			base.RestartTime = bp.Spec.MaxRestartTime.Duration
-		}
-		if bp.Spec.PeerSelector != "" {
-			sel, err := selector.Parse(bp.Spec.PeerSelector)
-			if err != nil {
-				return Desired{}, fmt.Errorf("BGPPeer %s: spec.peerSelector: %w", bp.Name, err)
+		meshOn := global.Spec.NodeToNodeMeshEnabled == nil || *global.Spec.NodeToNodeMeshEnabled
+		if meshOn && me.clusterID == "" {
+			var restart time.Duration
+			if global.Spec.NodeMeshMaxRestartTime != nil {
+				restart = global.Spec.NodeMeshMaxRestartTime.Duration
 			}
 			for _, n := range sortedNodes(nodes) {
-				if n.name == me.name || !n.ip4.IsValid() || !sel.Evaluate(n.labels) {
+				if n.name == me.name || !n.addr(v).IsValid() || n.addr(v) == myIP || n.clusterID != "" {
 					continue
 				}
-				p := base
-				p.Name, p.IP, p.Port, p.AS, p.ClusterID = prefix+protoName(n.ip4, 0), n.ip4, n.port, n.as, n.clusterID
-				p.Passive = prefix == "Global_" && n.ip4.String() > me.ip4.String()
-				add(p)
-			}
-			continue
-		}
-		ip, port, err := ParsePeerIP(bp.Spec.PeerIP)
-		if err != nil {
-			return Desired{}, fmt.Errorf("BGPPeer %s: spec.peerIP: %w", bp.Name, err)
-		}
-		p := base
-		p.Name, p.IP, p.Port, p.AS = prefix+protoName(ip, port), ip, port, uint32(bp.Spec.ASNumber)
-		for _, n := range nodes {
-			if n.ip4 == ip {
-				// A peering with a Calico node: its cluster ID, its listen port, and the
-				// passive rule of global peerings.
-				p.ClusterID = n.clusterID
-				if port == 0 && n.as == p.AS {
-					p.Port = n.port
-				}
-				p.Passive = prefix == "Global_" && ip.String() > me.ip4.String()
+				add(Peer{Name: "Mesh_" + protoName(n.addr(v), 0), IP: n.addr(v), Port: n.port, AS: n.as,
+					Passive: n.addr(v).String() > myIP.String(), Password: secret(global.Spec.NodeMeshPassword),
+					SourceIP: myIP, RestartTime: restart})
 			}
 		}
-		add(p)
-	}
-	// Automatic reverse peerings: a node that a peerSelector picks peers back with the nodes the
-	// BGPPeer applies to, unless reversePeering is Manual. Forward peerings, added above, win.
-	for _, bp := range peers {
-		if bp.Spec.PeerSelector == "" || (bp.Spec.ReversePeering != nil && *bp.Spec.ReversePeering == api.ReversePeeringManual) {
-			continue
-		}
-		sel, err := selector.Parse(bp.Spec.PeerSelector)
-		if err != nil || !sel.Evaluate(me.labels) {
-			continue
-		}
-		for _, n := range sortedNodes(nodes) {
-			if n.name == me.name || !n.ip4.IsValid() || !appliesTo(bp, n) {
+
+		// Global peers first, so that node-specific duplicates of them are dropped.
+		peers := append([]*api.BGPPeer(nil), s.Peers...)
+		sort.SliceStable(peers, func(i, j int) bool { return isGlobal(peers[i]) && !isGlobal(peers[j]) })
+		for _, bp := range peers {
+			if !appliesTo(bp, me) {
 				continue
 			}
-			p := Peer{Name: "Node_" + protoName(n.ip4, 0), IP: n.ip4, Port: n.port, AS: n.as, ClusterID: n.clusterID,
-				Password: secret(bp.Spec.Password), SourceIP: me.ip4}
+			prefix := "Node_"
+			if isGlobal(bp) {
+				prefix = "Global_"
+			}
+			base := Peer{Password: secret(bp.Spec.Password), SourceIP: myIP}
+			if bp.Spec.SourceAddress == api.SourceAddressNone {
+				base.SourceIP = netip.Addr{}
+			}
+			if bp.Spec.LocalASNumber != nil {
+				base.LocalAS = uint32(*bp.Spec.LocalASNumber)
+			}
+			if bp.Spec.TTLSecurity != nil {
+				base.TTLSecurity = *bp.Spec.TTLSecurity
+			}
 			if bp.Spec.KeepaliveTime != nil {
-				p.Keepalive = bp.Spec.KeepaliveTime.Duration
+				base.Keepalive = bp.Spec.KeepaliveTime.Duration
 			}
 			if bp.Spec.MaxRestartTime != nil {
-				p.RestartTime = bp.Spec.MaxRestartTime.Duration
+				base.RestartTime = bp.Spec.MaxRestartTime.Duration
+			}
+			if bp.Spec.PeerSelector != "" {
+				sel, err := selector.Parse(bp.Spec.PeerSelector)
+				if err != nil {
+					return Desired{}, fmt.Errorf("BGPPeer %s: spec.peerSelector: %w", bp.Name, err)
+				}
+				for _, n := range sortedNodes(nodes) {
+					if n.name == me.name || !n.addr(v).IsValid() || !sel.Evaluate(n.labels) {
+						continue
+					}
+					p := base
+					p.Name, p.IP, p.Port, p.AS, p.ClusterID = prefix+protoName(n.addr(v), 0), n.addr(v), n.port, n.as, n.clusterID
+					p.Passive = prefix == "Global_" && n.addr(v).String() > myIP.String()
+					add(p)
+				}
+				continue
+			}
+			ip, port, err := ParsePeerIP(bp.Spec.PeerIP)
+			if err != nil {
+				return Desired{}, fmt.Errorf("BGPPeer %s: spec.peerIP: %w", bp.Name, err)
+			}
+			if ip.Is4() != (v == 4) {
+				continue
+			}
+			p := base
+			p.Name, p.IP, p.Port, p.AS = prefix+protoName(ip, port), ip, port, uint32(bp.Spec.ASNumber)
+			for _, n := range nodes {
+				if n.addr(v) == ip {
+					// A peering with a Calico node: its cluster ID, its listen port, and the
+					// passive rule of global peerings.
+					p.ClusterID = n.clusterID
+					if port == 0 && n.as == p.AS {
+						p.Port = n.port
+					}
+					p.Passive = prefix == "Global_" && ip.String() > myIP.String()
+				}
 			}
 			add(p)
+		}
+		// Automatic reverse peerings: a node that a peerSelector picks peers back with the nodes the
+		// BGPPeer applies to, unless reversePeering is Manual. Forward peerings, added above, win.
+		for _, bp := range peers {
+			if bp.Spec.PeerSelector == "" || (bp.Spec.ReversePeering != nil && *bp.Spec.ReversePeering == api.ReversePeeringManual) {
+				continue
+			}
+			sel, err := selector.Parse(bp.Spec.PeerSelector)
+			if err != nil || !sel.Evaluate(me.labels) {
+				continue
+			}
+			for _, n := range sortedNodes(nodes) {
+				if n.name == me.name || !n.addr(v).IsValid() || !appliesTo(bp, n) {
+					continue
+				}
+				p := Peer{Name: "Node_" + protoName(n.addr(v), 0), IP: n.addr(v), Port: n.port, AS: n.as, ClusterID: n.clusterID,
+					Password: secret(bp.Spec.Password), SourceIP: myIP}
+				if bp.Spec.KeepaliveTime != nil {
+					p.Keepalive = bp.Spec.KeepaliveTime.Duration
+				}
+				if bp.Spec.MaxRestartTime != nil {
+					p.RestartTime = bp.Spec.MaxRestartTime.Duration
+				}
+				add(p)
+			}
 		}
 	}
 	for _, p := range byName {

@@ -30,6 +30,14 @@ func boolPtr(b bool) *bool { return &b }
 
 var manual = api.ReversePeeringManual
 
+func withV6(n *api.Node, ip6 string) *api.Node {
+	c := *n
+	b := *n.Spec.BGP
+	b.IPv6Address = ip6
+	c.Spec.BGP = &b
+	return &c
+}
+
 // summary prints the peers as "Name AS passive rr".
 func summary(d Desired) string {
 	var out []string
@@ -110,6 +118,10 @@ func TestComputePeerings(t *testing.T) {
 			nodes: []*api.Node{three[0], nodeRes("b", "10.0.0.2/24", map[string]string{"rr": "true"}, 0, "1.1.1.1"), three[2]},
 			peers: []*api.BGPPeer{peerRes("to-rr", api.BGPPeerSpec{NodeSelector: "all()", PeerSelector: "has(rr)", ReversePeering: &manual})},
 			want:  "", wantAS: 64512},
+		{name: "IPv6 sessions beside the IPv4 ones, by the same rules", me: "a",
+			nodes: []*api.Node{withV6(three[0], "fd00::1/64"), withV6(three[1], "fd00::2/64"), three[2]},
+			peers: []*api.BGPPeer{peerRes("tor6", api.BGPPeerSpec{PeerIP: "fd00::99", ASNumber: 65100}), peerRes("tor4", api.BGPPeerSpec{PeerIP: "192.0.2.1", ASNumber: 65100})},
+			want:  "Global_192_0_2_1 192.0.2.1 as65100; Global_fd00__99 fd00::99 as65100; Mesh_10_0_0_10 10.0.0.10 as65010 passive; Mesh_10_0_0_2 10.0.0.2 as64512 passive; Mesh_fd00__2 fd00::2 as64512 passive", wantAS: 64512},
 		{name: "the node's own AS number wins", me: "c", nodes: three,
 			want: "Mesh_10_0_0_1 10.0.0.1 as64512; Mesh_10_0_0_2 10.0.0.2 as64512 passive", wantAS: 65010},
 		{name: "a peer on our own address is skipped", me: "a", nodes: three[:1],

@@ -7,8 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -168,6 +168,23 @@ func waitSessions(t *testing.T, agents []*agent, want func(a *agent) []string) {
 	}
 }
 
+// sessions6 reads the agent's IPv6 sessions.
+func sessions6(socket string) (map[string]string, error) {
+	lines, err := birdctl.Query(socket, "show protocols")
+	if err != nil {
+		return nil, err
+	}
+	peers, err := birdctl.ParsePeers(lines, true)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, p := range peers {
+		out[p.Type+" "+p.Address] = p.BGPState
+	}
+	return out, nil
+}
+
 // calicoctl runs the command in-process against etcd.
 func calicoctl(t *testing.T, endpoint string, stdin string, args ...string) string {
 	t.Helper()
@@ -193,7 +210,8 @@ func TestFabricMeshRouteReflectorAndRoutes(t *testing.T) {
 	f := newFabric(t, "10.213.7")
 	endpoint := f.proxy(strings.TrimPrefix(e.Endpoint, "http://"))
 
-	agents := []*agent{f.startAgent("n1", 11, endpoint), f.startAgent("n2", 12, endpoint), f.startAgent("n3", 13, endpoint)}
+	f.Subnet6 = "fd00:213:7::"
+	agents := []*agent{f.startAgent("n1", 11, endpoint, "IP6=autodetect"), f.startAgent("n2", 12, endpoint, "IP6=autodetect"), f.startAgent("n3", 13, endpoint, "IP6=autodetect")}
 	meshOf := func(a *agent) []string {
 		var w []string
 		for _, o := range agents {
@@ -206,6 +224,26 @@ func TestFabricMeshRouteReflectorAndRoutes(t *testing.T) {
 	waitSessions(t, agents, meshOf)
 	if !strings.Contains(agents[0].Out.String(), "Using autodetected IPv4 address on interface eth0: 10.213.7.11/24") {
 		t.Errorf("start-up log lacks the autodetected address:\n%s", agents[0].Out.String())
+	}
+
+	// The IPv6 mesh, on the agents' bird6 sockets.
+	for _, a := range agents {
+		waitFor(t, 20*time.Second, a.Name+"'s IPv6 mesh", func() (bool, string) {
+			got, err := sessions6(a.Socket + "6")
+			if err != nil {
+				return false, err.Error()
+			}
+			n := 0
+			for k, v := range got {
+				if strings.HasPrefix(k, "node-to-node mesh fd00:213:7::") && v == "Established" {
+					n++
+				}
+			}
+			return n == 2 && len(got) == 2, fmt.Sprint(got)
+		})
+	}
+	if out := sh(t, "birdc", "-s", agents[0].Socket+"6", "show", "protocols"); !strings.Contains(out, "Mesh_fd00_213_7__12 BGP") {
+		t.Errorf("birdc show protocols on bird6.ctl:\n%s", out)
 	}
 
 	// Debian's birdc reads the agent's socket.
@@ -224,6 +262,12 @@ func TestFabricMeshRouteReflectorAndRoutes(t *testing.T) {
 	// Mesh off: every session goes, without a restart.
 	calicoctl(t, e.Endpoint, "", "config", "set", "nodeToNodeMesh", "off")
 	waitSessions(t, agents, func(*agent) []string { return nil })
+	for _, a := range agents {
+		waitFor(t, 10*time.Second, a.Name+"'s IPv6 mesh to go", func() (bool, string) {
+			got, err := sessions6(a.Socket + "6")
+			return err == nil && len(got) == 0, fmt.Sprint(got, err)
+		})
+	}
 
 	// A route reflector nobody here wrote: BIRD 1.6, with the agents as its clients.
 	rrNS, rrIP := f.host("rr", 2)
@@ -289,6 +333,16 @@ func TestFabricMeshRouteReflectorAndRoutes(t *testing.T) {
 	// Mesh back on: mesh and reflector sessions together.
 	calicoctl(t, e.Endpoint, "", "config", "set", "nodeToNodeMesh", "on")
 	waitSessions(t, agents, func(a *agent) []string { return append(meshOf(a), "global "+rrIP) })
+	status.Reset()
+	t.Setenv("CALICO_BIRD6_SOCKET", agents[1].Socket+"6")
+	waitFor(t, 20*time.Second, "node status to show n2's IPv6 mesh", func() (bool, string) {
+		status.Reset()
+		err := nodecmd.RunStatus(env, nodecmd.DefaultStatusOptions())
+		out := status.String()
+		return err == nil && strings.Contains(out, "IPv6 BGP status\n") &&
+			strings.Contains(out, "| fd00:213:7::11 | node-to-node mesh | up    |") &&
+			strings.Contains(out, "| fd00:213:7::13 | node-to-node mesh | up    |"), out
+	})
 
 	// An agent that stops removes the routes it programmed.
 	agents[2].Stop()
