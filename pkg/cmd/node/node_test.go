@@ -390,3 +390,51 @@ func keys(m map[string]string) []string {
 	}
 	return out
 }
+
+// serveBIRD answers every connection with BIRD's greeting and, to `show protocols`, reply (lines
+// as BIRD 1.6 writes them); it stands for a recorded BIRD, so that the table can be compared
+// byte for byte (the fabric test reads a live one).
+func serveBIRD(t *testing.T, path string, reply string) {
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.Write([]byte("0001 BIRD v0.3.3+birdv1.6.8 ready.\n"))
+				buf := make([]byte, 256)
+				if n, _ := c.Read(buf); strings.TrimSpace(string(buf[:n])) == "show protocols" {
+					c.Write([]byte(reply))
+				}
+			}()
+		}
+	}()
+}
+
+func TestNodeStatusTable(t *testing.T) {
+	dir := t.TempDir()
+	v4, v6 := filepath.Join(dir, "bird.ctl"), filepath.Join(dir, "bird6.ctl")
+	serveBIRD(t, v4, "2002-name     proto    table    state  since       info\n"+
+		"1002-static1  Static   master   up     2016-11-21  \n"+
+		" kernel1  Kernel   master   up     2016-11-21  \n"+
+		" device1  Device   master   up     2016-11-21  \n"+
+		" Mesh_172_17_8_102 BGP      master   up     2016-11-21  Established   \n"+
+		" Node_172_17_8_104 BGP      master   down   23:30:04    Failed Socket: error\n"+
+		" Global_172_17_8_1 BGP      master   start  23:30:04    Active        Socket: Connection refused\n"+
+		"0000 \n")
+	serveBIRD(t, v6, "2002-name     proto    table    state  since       info\n1002-kernel1  Kernel   master   up     2016-11-21  \n0000 \n")
+	var out bytes.Buffer
+	env := nodecmd.Env{Out: &out, ErrOut: &out, Context: context.Background, Geteuid: func() int { return 0 }}
+	err := nodecmd.RunStatus(env, &nodecmd.StatusOptions{ProcRoot: fakeProc(t, []string{"calico-node", "-felix"}), Sockets4: []string{v4}, Sockets6: []string{v6}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "node-status", out.String())
+}
