@@ -27,7 +27,7 @@ type Fabric struct {
 	Subnet string // the first three octets: "10.213.7"
 	// Subnet6, when set (e.g. "fd00:213:7::"), gives hosts an IPv6 address too: Subnet6<octet>/64.
 	Subnet6 string
-	Dir    string // sockets, state and configuration files
+	Dir     string // sockets, state and configuration files
 
 	mu       sync.Mutex
 	cleanups []func()
