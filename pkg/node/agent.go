@@ -21,6 +21,8 @@ type Agent struct {
 	Log      *slog.Logger
 	LibLog   *slog.Logger // GoBGP's log lines; nil discards them
 	NodeName string
+	// Blocks gives the node's blocks to advertise (IPAM's affinities); nil advertises none.
+	Blocks BlockSource
 
 	speaker *Speaker
 	sockets []*ControlSocket
@@ -157,7 +159,17 @@ func (a *Agent) resync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return a.speaker.Apply(ctx, d)
+	if err := a.speaker.Apply(ctx, d); err != nil {
+		return err
+	}
+	if a.Blocks == nil {
+		return nil
+	}
+	blocks, err := a.Blocks.Blocks(ctx, a.NodeName)
+	if err != nil {
+		return fmt.Errorf("reading the blocks of node %s: %w", a.NodeName, err)
+	}
+	return a.speaker.SetBlocks(blocks)
 }
 
 // reportStatus fills the CalicoNodeStatus resources naming this node, each every

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -35,8 +36,7 @@ type Speaker struct {
 	Passwords func(*Peer) (string, error)
 	// ListenAddress overrides the address BGP listens on.
 	ListenAddress string
-	// Blocks is what the node originates (its IPAM blocks); nil originates nothing.
-	Blocks BlockSource
+	originated    map[netip.Prefix]bool
 }
 
 // BlockSource gives the prefixes the node originates: its affine IPAM blocks and borrowed
@@ -126,9 +126,7 @@ func (s *Speaker) Apply(ctx context.Context, d Desired) error {
 			return fmt.Errorf("starting BGP (AS %d, router ID %s, port %d): %w", d.AS, d.RouterID, port, err)
 		}
 		s.started = true
-		if err := s.originate(ctx, d); err != nil {
-			s.log.Warn(err.Error())
-		}
+		s.originated = map[netip.Prefix]bool{}
 	}
 	want := map[string]Peer{}
 	for _, p := range d.Peers {
@@ -223,27 +221,81 @@ func (s *Speaker) gobgpPeer(d Desired, p Peer) (*api.Peer, error) {
 	return gp, nil
 }
 
-// originate advertises the node's blocks.
-func (s *Speaker) originate(ctx context.Context, d Desired) error {
-	if s.Blocks == nil {
+// SetBlocks makes the speaker originate exactly these prefixes (the node's blocks), with the
+// node's address as next hop, and programs a blackhole route for each when routes are
+// programmed.
+func (s *Speaker) SetBlocks(blocks []netip.Prefix) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.started {
 		return nil
 	}
-	blocks, err := s.Blocks.Blocks(ctx, "")
-	if err != nil {
-		return fmt.Errorf("reading the node's blocks: %w", err)
-	}
+	want := map[netip.Prefix]bool{}
 	for _, b := range blocks {
-		nlri, err := bgp.NewIPAddrPrefix(b)
-		if err != nil {
+		want[b.Masked()] = true
+	}
+	var errs []error
+	for b := range want {
+		if s.originated[b] {
 			continue
 		}
-		nh, _ := bgp.NewPathAttributeNextHop(d.NodeIP)
-		if _, err := s.server.AddPath(apiutil.AddPathRequest{Paths: []*apiutil.Path{{Nlri: nlri,
-			Attrs: []bgp.PathAttributeInterface{bgp.NewPathAttributeOrigin(0), nh}}}}); err != nil {
-			return fmt.Errorf("advertising %s: %w", b, err)
+		path, err := s.blockPath(b)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if _, err := s.server.AddPath(apiutil.AddPathRequest{Paths: []*apiutil.Path{path}}); err != nil {
+			errs = append(errs, fmt.Errorf("advertising %s: %w", b, err))
+			continue
+		}
+		s.originated[b] = true
+		s.log.Info("Advertising block", "CIDR", b.String())
+		if s.routes != nil && b.Bits() < b.Addr().BitLen() {
+			s.routes.Blackhole(b)
 		}
 	}
-	return nil
+	for b := range s.originated {
+		if want[b] {
+			continue
+		}
+		path, err := s.blockPath(b)
+		if err == nil {
+			err = s.server.DeletePath(apiutil.DeletePathRequest{Paths: []*apiutil.Path{path}})
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("withdrawing %s: %w", b, err))
+			continue
+		}
+		delete(s.originated, b)
+		s.log.Info("Withdrew block", "CIDR", b.String())
+		if s.routes != nil {
+			s.routes.Withdraw(b)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Speaker) blockPath(b netip.Prefix) (*apiutil.Path, error) {
+	nlri, err := bgp.NewIPAddrPrefix(b)
+	if err != nil {
+		return nil, fmt.Errorf("block %s: %w", b, err)
+	}
+	origin := bgp.NewPathAttributeOrigin(0)
+	if b.Addr().Is4() {
+		if !s.current.NodeIP.IsValid() {
+			return nil, fmt.Errorf("block %s: the node has no IPv4 address", b)
+		}
+		nh, _ := bgp.NewPathAttributeNextHop(s.current.NodeIP)
+		return &apiutil.Path{Family: bgp.RF_IPv4_UC, Nlri: nlri, Attrs: []bgp.PathAttributeInterface{origin, nh}}, nil
+	}
+	if !s.current.NodeIP6.IsValid() {
+		return nil, fmt.Errorf("block %s: the node has no IPv6 address", b)
+	}
+	mp, err := bgp.NewPathAttributeMpReachNLRI(bgp.RF_IPv6_UC, []bgp.PathNLRI{{NLRI: nlri}}, s.current.NodeIP6)
+	if err != nil {
+		return nil, err
+	}
+	return &apiutil.Path{Family: bgp.RF_IPv6_UC, Nlri: nlri, Attrs: []bgp.PathAttributeInterface{origin, mp}}, nil
 }
 
 func (s *Speaker) onBestPaths(paths []*apiutil.Path) {

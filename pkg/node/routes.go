@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // RouteProtocol marks the kernel routes the agent programs (RTPROT_BIRD, as BIRD's routes are
@@ -17,13 +18,21 @@ const RouteProtocol = netlink.RouteProtocol(12)
 // when they are withdrawn or the agent stops.
 type RouteProgrammer struct {
 	log       *slog.Logger
+	h         *netlink.Handle
 	mu        sync.Mutex
-	installed map[netip.Prefix]netip.Addr
+	installed map[netip.Prefix]netip.Addr // learned routes, and blackholes (invalid next hop)
 }
 
-// NewRouteProgrammer returns a programmer; it needs CAP_NET_ADMIN to do anything.
+// NewRouteProgrammer returns a programmer for the agent's network namespace; it needs
+// CAP_NET_ADMIN to do anything.
 func NewRouteProgrammer(log *slog.Logger) *RouteProgrammer {
-	return &RouteProgrammer{log: log, installed: map[netip.Prefix]netip.Addr{}}
+	return NewRouteProgrammerWith(log, &netlink.Handle{})
+}
+
+// NewRouteProgrammerWith programs through a netlink handle (netlink.NewHandleAt for another
+// network namespace).
+func NewRouteProgrammerWith(log *slog.Logger, h *netlink.Handle) *RouteProgrammer {
+	return &RouteProgrammer{log: log, h: h, installed: map[netip.Prefix]netip.Addr{}}
 }
 
 func kernelRoute(prefix netip.Prefix, via netip.Addr) *netlink.Route {
@@ -33,15 +42,22 @@ func kernelRoute(prefix netip.Prefix, via netip.Addr) *netlink.Route {
 	}
 	if via.IsValid() {
 		r.Gw = via.AsSlice()
+	} else {
+		r.Type = unix.RTN_BLACKHOLE
 	}
 	return r
 }
 
-// Install programs prefix via the next hop, replacing an earlier route for it.
+// Blackhole programs a blackhole route for one of the node's own blocks, so that addresses of
+// the block not (or no longer) in use are dropped here rather than sent back out.
+func (r *RouteProgrammer) Blackhole(prefix netip.Prefix) { r.Install(prefix, netip.Addr{}) }
+
+// Install programs prefix via the next hop (a blackhole when via is invalid), replacing an
+// earlier route for it.
 func (r *RouteProgrammer) Install(prefix netip.Prefix, via netip.Addr) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := netlink.RouteReplace(kernelRoute(prefix, via)); err != nil {
+	if err := r.h.RouteReplace(kernelRoute(prefix, via)); err != nil {
 		r.log.Warn("Unable to program route", "Prefix", prefix.String(), "Via", via.String(), "Error", err.Error())
 		return
 	}
@@ -57,7 +73,7 @@ func (r *RouteProgrammer) Withdraw(prefix netip.Prefix) {
 	if !ok {
 		return
 	}
-	if err := netlink.RouteDel(kernelRoute(prefix, via)); err != nil {
+	if err := r.h.RouteDel(kernelRoute(prefix, via)); err != nil {
 		r.log.Warn("Unable to remove route", "Prefix", prefix.String(), "Error", err.Error())
 	}
 	delete(r.installed, prefix)
