@@ -238,10 +238,10 @@ func TestNodeStatusFailures(t *testing.T) {
 		{"no BGP backend", 0, nodecmd.StatusOptions{ProcRoot: fakeProc(t, []string{"calico-node", "-felix"}), Sockets4: []string{filepath.Join(dir, "none")}, Sockets6: []string{filepath.Join(dir, "none6")}},
 			"Calico process is running.\n\nThe BGP backend process (BIRD) is not running.\n\n", ""},
 		{"socket unreadable", 0, nodecmd.StatusOptions{ProcRoot: fakeProc(t, []string{"/opt/calico-node"}), Sockets4: []string{broken}, Sockets6: []string{filepath.Join(dir, "none6")}},
-			"Calico process is running.\n\nIPv4 BGP status\nError querying BIRD: unable to connect to BIRDv4 socket: reading BIRD's greeting from " + broken + ": EOF\n\n",
+			"Calico process is running.\n\nIPv4 BGP status\nError querying BIRD: unable to connect to BIRDv4 socket: reading BIRD's greeting from " + broken + ": EOF\n\nINFO: BIRDv6 process: 'bird6' is not running.\n\n",
 			"the BIRDv4 socket " + broken + " cannot be read: is the agent's BGP backend running?"},
 		{"bird running, socket missing", 0, nodecmd.StatusOptions{ProcRoot: fakeProc(t, []string{"calico-node"}, []string{"bird", "-R"}), Sockets4: []string{filepath.Join(dir, "gone.ctl")}, Sockets6: []string{filepath.Join(dir, "none6")}},
-			"Calico process is running.\n\nIPv4 BGP status\nError querying BIRD: unable to connect to BIRDv4 socket: dial unix " + filepath.Join(dir, "gone.ctl") + ": connect: no such file or directory\n\n",
+			"Calico process is running.\n\nIPv4 BGP status\nError querying BIRD: unable to connect to BIRDv4 socket: dial unix " + filepath.Join(dir, "gone.ctl") + ": connect: no such file or directory\n\nINFO: BIRDv6 process: 'bird6' is not running.\n\n",
 			"the BIRDv4 socket " + filepath.Join(dir, "gone.ctl") + " cannot be read"},
 	}
 	for _, tc := range cases {

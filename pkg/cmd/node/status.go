@@ -100,17 +100,28 @@ func RunStatus(env Env, opts *StatusOptions) error {
 	}
 	fmt.Fprintln(env.Out, "Calico process is running.")
 	var failed []string
-	any := false
-	for _, fam := range []struct {
+	type family struct {
 		v       string
 		sockets []string
 		daemon  string
-	}{{"4", opts.Sockets4, "bird"}, {"6", opts.Sockets6, "bird6"}} {
-		sock := firstExisting(fam.sockets)
-		if sock == "" && !running(procs, []string{fam.daemon}, "") {
+		sock    string
+		present bool
+	}
+	fams := []*family{{v: "4", sockets: opts.Sockets4, daemon: "bird"}, {v: "6", sockets: opts.Sockets6, daemon: "bird6"}}
+	any := false
+	for _, fam := range fams {
+		fam.sock = firstExisting(fam.sockets)
+		fam.present = fam.sock != "" || running(procs, []string{fam.daemon}, "")
+		any = any || fam.present
+	}
+	for _, fam := range fams {
+		if !fam.present {
+			if any {
+				fmt.Fprintf(env.Out, "\nINFO: BIRDv%s process: '%s' is not running.\n", fam.v, fam.daemon)
+			}
 			continue
 		}
-		any = true
+		sock := fam.sock
 		fmt.Fprintf(env.Out, "\nIPv%s BGP status\n", fam.v)
 		if sock == "" {
 			sock = fam.sockets[0]
