@@ -67,7 +67,11 @@ stop_nodes() {
 	kill $nserver 2>/dev/null; wait $nserver 2>/dev/null || true
 	kill $server 2>/dev/null; wait $server 2>/dev/null || true
 }
-trap stop_nodes EXIT
+if [ "${KEEP:-0}" != 1 ]; then
+	trap stop_nodes EXIT
+else
+	trap 'echo; echo "The agents (pids$agents) and their datastore (pid $nserver, ETCD_ENDPOINTS=http://$nlisten) keep running."' EXIT
+fi
 for _ in $(seq 1 100); do
 	grep -q "Datastore ready" "$ndata/etcd.log" 2>/dev/null && break
 	if ! kill -0 $nserver 2>/dev/null; then cat "$ndata/etcd.log"; exit 1; fi
