@@ -2,6 +2,8 @@ package node
 
 import (
 	"bufio"
+	"compress/gzip"
+	"io"
 	"errors"
 	"fmt"
 	"os"
@@ -136,7 +138,7 @@ func (h *host) path(p string) string { return filepath.Join(h.root, p) }
 
 // present finds a module loaded or built in (/sys/module), available (modules.dep), built in
 // (modules.builtin), loaded (/proc/modules, as lsmod) under its name or an alternative, with
-// - and _ interchangeable, else enabled in the kernel configuration.
+// - and _ interchangeable, else enabled in the kernel configuration (a file, or /proc/config.gz).
 func (h *host) present(m module) bool {
 	for _, name := range append([]string{m.name}, m.alternatives...) {
 		variants := []string{name, strings.ReplaceAll(name, "-", "_"), strings.ReplaceAll(name, "_", "-")}
@@ -182,7 +184,9 @@ func (h *host) kernelConfigs() []string {
 		out = append(out, h.kernelConfig)
 	}
 	for _, p := range []string{"/usr/src/linux/.config", "/boot/config-" + h.release, "/usr/src/linux-" + h.release + "/.config",
-		"/usr/src/linux-headers-" + h.release + "/.config", "/lib/modules/" + h.release + "/build/.config"} {
+		"/usr/src/linux-headers-" + h.release + "/.config", "/lib/modules/" + h.release + "/build/.config",
+		// The running kernel's own configuration (CONFIG_IKCONFIG_PROC), where the others are absent.
+		"/proc/config.gz"} {
 		out = append(out, h.path(p))
 	}
 	return out
@@ -194,7 +198,16 @@ func fileMatches(path string, re *regexp.Regexp) bool {
 		return false
 	}
 	defer f.Close()
-	s := bufio.NewScanner(f)
+	var r io.Reader = f
+	if strings.HasSuffix(path, ".gz") {
+		gz, err := gzip.NewReader(f)
+		if err != nil {
+			return false
+		}
+		defer gz.Close()
+		r = gz
+	}
+	s := bufio.NewScanner(r)
 	s.Buffer(make([]byte, 1<<20), 1<<20)
 	for s.Scan() {
 		if re.MatchString(s.Text()) {

@@ -305,6 +305,8 @@ func TestNodeCheckSystem(t *testing.T) {
 				"WARNING: Unable to detect optional module/feature xt_u32; continuing\n\t\txt_u32              \t\t\t\t\tSKIP\n"}},
 		{name: "missing module enabled in --kernel-config", root: host(t, "xt_mark", loaded), release: "6.1.0",
 			kernelConfig: writeTemp(t, "CONFIG_NETFILTER_XT_MARK=m\n"), want: []string{"\t\txt_mark             \t\t\t\t\tOK\n"}},
+		{name: "built into a kernel that publishes its configuration in /proc/config.gz", root: procConfig(t, host(t, "xt_mark", loaded), "CONFIG_NETFILTER_XT_MARK=y\n"),
+			release: "6.1.0", want: []string{"\t\txt_mark             \t\t\t\t\tOK\n"}},
 		{name: "old kernel", root: host(t, "", loaded), release: "2.6.18-1", fail: true,
 			want: []string{"Minimum kernel version to run Calico is 2.6.24. Detected kernel version: 2.6.18-1\n"}},
 	}
@@ -322,6 +324,19 @@ func TestNodeCheckSystem(t *testing.T) {
 			}
 		})
 	}
+}
+
+func procConfig(t *testing.T, root, content string) string {
+	os.MkdirAll(filepath.Join(root, "proc"), 0o755)
+	f, err := os.Create(filepath.Join(root, "proc", "config.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gz := gzip.NewWriter(f)
+	gz.Write([]byte(content))
+	gz.Close()
+	f.Close()
+	return root
 }
 
 func writeTemp(t *testing.T, content string) string {
