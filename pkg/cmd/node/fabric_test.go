@@ -42,6 +42,20 @@ var (
 	buildErr  error
 )
 
+// goEnv pins Go's caches to where they were when the test binary started, before any test
+// changed HOME.
+var goEnv = func() []string {
+	out, err := exec.Command("go", "env", "GOCACHE", "GOMODCACHE", "GOPATH").Output()
+	if err != nil {
+		return nil
+	}
+	v := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(v) != 3 {
+		return nil
+	}
+	return []string{"GOCACHE=" + v[0], "GOMODCACHE=" + v[1], "GOPATH=" + v[2]}
+}()
+
 // agentBinary builds cmd/calico-node once per test run.
 func agentBinary(t *testing.T) string {
 	t.Helper()
@@ -52,7 +66,10 @@ func agentBinary(t *testing.T) string {
 			return
 		}
 		agentBin = filepath.Join(dir, "calico-node")
-		out, err := exec.Command("go", "build", "-o", agentBin, "../../../cmd/calico-node").CombinedOutput()
+		build := exec.Command("go", "build", "-o", agentBin, "../../../cmd/calico-node")
+		// Tests move HOME; the build keeps the caches of the environment the tests started in.
+		build.Env = append(os.Environ(), goEnv...)
+		out, err := build.CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("building calico-node: %v\n%s", err, out)
 		}

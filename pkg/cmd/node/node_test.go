@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/calicoctl-go/calicoctl/internal/netfabric"
 	"github.com/calicoctl-go/calicoctl/internal/testenv"
 	"github.com/calicoctl-go/calicoctl/pkg/cmd"
 	nodecmd "github.com/calicoctl-go/calicoctl/pkg/cmd/node"
@@ -452,4 +453,55 @@ func TestNodeStatusTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "node-status", out.String())
+}
+
+// --init-system runs the agent in the foreground, its output on calicoctl's, until the agent
+// is stopped.
+func TestNodeRunInitSystemRunsInTheForeground(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("node run needs root")
+	}
+	e := testenv.EtcdForTest(t)
+	isolate(t, e.Endpoint)
+	dir := t.TempDir()
+	t.Setenv("CALICO_CTL_CONTAINER", "1")
+	t.Setenv("CALICO_NODENAME_FILE", filepath.Join(dir, "nodename"))
+	t.Setenv("CALICO_IPV6POOL_CIDR", "none")
+	bin := agentBinary(t)
+	var out netfabric.Buffer
+	done := make(chan int, 1)
+	go func() {
+		f := &cmd.Factory{IOStreams: cmd.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &out}}
+		done <- cmd.Run(context.Background(), f, "calicoctl", []string{"node", "run", "--init-system", "--name", "fg", "--backend", "none", "--agent", bin})
+	}()
+	waitFor(t, 15*time.Second, "the foreground agent to start", func() (bool, string) {
+		return strings.Contains(out.String(), "Calico node started successfully\n"), out.String()
+	})
+	// The agent is the calico-node process whose environment names node fg.
+	pid := 0
+	procs, _ := filepath.Glob("/proc/[0-9]*/environ")
+	for _, p := range procs {
+		env, err := os.ReadFile(p)
+		cmdline, _ := os.ReadFile(filepath.Join(filepath.Dir(p), "cmdline"))
+		if err == nil && strings.HasPrefix(string(cmdline), "calico-node\x00") && strings.Contains(string(env), "\x00NODENAME=fg\x00") {
+			pid, _ = strconv.Atoi(filepath.Base(filepath.Dir(p)))
+		}
+	}
+	if pid == 0 {
+		t.Fatal("no calico-node process for node fg")
+	}
+	select {
+	case code := <-done:
+		t.Fatalf("node run --init-system returned (exit %d) while the agent runs", code)
+	case <-time.After(200 * time.Millisecond):
+	}
+	syscall.Kill(pid, syscall.SIGTERM)
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("exit %d after the agent stopped cleanly:\n%s", code, out.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("node run --init-system did not return after its agent stopped")
+	}
 }
