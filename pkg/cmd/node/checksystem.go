@@ -3,9 +3,9 @@ package node
 import (
 	"bufio"
 	"compress/gzip"
-	"io"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
