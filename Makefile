@@ -9,7 +9,7 @@ COMMIT    := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS   := -s -w -X github.com/calicoctl-go/calicoctl/pkg/version.Version=$(VERSION) -X github.com/calicoctl-go/calicoctl/pkg/version.GitCommit=$(COMMIT)
 FUZZTIME  ?= 10s
 
-.PHONY: all build run test unit fuzz bench kube-apiserver vet generate clean test-tools test-deps install-kubectl-plugin dcos-plugin docs
+.PHONY: all build run test unit fuzz bench kube-apiserver vet generate clean test-tools test-deps node-test-packages install-kubectl-plugin dcos-plugin docs
 
 all: build
 
@@ -19,6 +19,7 @@ build:
 	$(GO) build -trimpath -ldflags '-s -w' -o $(BIN)/calicoctl-etcd ./cmd/calicoctl-etcd
 	gzip -c $(BIN)/calicoctl-etcd > internal/etcdpayload/bin/calicoctl-etcd.gz
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/calicoctl ./cmd/calicoctl
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/calico-node ./cmd/calico-node
 
 run: build
 	hack/quickstart.sh
@@ -34,12 +35,16 @@ generate:
 vet:
 	$(GO) vet ./...
 
-unit: build kube-apiserver test-tools test-deps
+unit: build kube-apiserver test-tools test-deps node-test-packages
 	CALICOCTL_REQUIRE_ETCD=1 $(GO) test -count=1 ./...
 
 # Debian's etcd, which the fault tests run as a process.
 test-deps:
 	hack/test-deps.sh
+
+# The node agent's tests run Debian's BIRD as a BGP peer in network namespaces (ip).
+node-test-packages:
+	hack/ensure-node-test-packages.sh
 
 # Short runs of the fuzz targets: the manifest decoder, the selector parser and the v1 converter.
 fuzz:

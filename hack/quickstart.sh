@@ -49,3 +49,77 @@ if [ "${KEEP:-0}" = 1 ]; then
 	echo
 	echo "The datastore keeps running (pid $server). Try: ETCD_ENDPOINTS=http://$listen $ctl get ippools"
 fi
+
+# The node agents (root only; docs/node.md): three calico-node agents on this host, each with its
+# own loopback address (127.0.0.11-13) and control socket, on a datastore of their own. They form
+# the node-to-node mesh; then the mesh is turned off and node1 becomes a route reflector that the
+# others peer with.
+if [ "$(id -u)" != 0 ] || [ ! -x bin/calico-node ]; then
+	echo
+	echo "(Skipping the node agents: they need root and bin/calico-node.)"
+	exit 0
+fi
+nlisten=${QUICKSTART_NODE_LISTEN:-127.0.0.1:23797}
+ndata=.data/quickstart-node
+rm -rf "$ndata"
+mkdir -p "$ndata"
+"$ctl" datastore serve --listen "$nlisten" --data-dir "$ndata/etcd" > "$ndata/etcd.log" 2>&1 &
+nserver=$!
+agents=""
+stop_nodes() {
+	for p in $agents; do kill "$p" 2>/dev/null || true; done
+	kill $nserver 2>/dev/null; wait $nserver 2>/dev/null || true
+	kill $server 2>/dev/null; wait $server 2>/dev/null || true
+}
+if [ "${KEEP:-0}" != 1 ]; then
+	trap stop_nodes EXIT
+else
+	trap 'echo; echo "The agents (pids$agents) and their datastore (pid $nserver, ETCD_ENDPOINTS=http://$nlisten) keep running."' EXIT
+fi
+for _ in $(seq 1 100); do
+	grep -q "Datastore ready" "$ndata/etcd.log" 2>/dev/null && break
+	if ! kill -0 $nserver 2>/dev/null; then cat "$ndata/etcd.log"; exit 1; fi
+	sleep 0.1
+done
+export ETCD_ENDPOINTS=http://$nlisten CALICO_CTL_CONTAINER=1 CALICO_PROGRAM_ROUTES=false CALICO_IPV6POOL_CIDR=none
+for i in 1 2 3; do
+	echo
+	echo "\$ calicoctl node run --name node$i --ip 127.0.0.1$i --log-dir $ndata/node$i   # BGP on 127.0.0.1$i:179"
+	CALICO_BGP_LISTEN_ADDRESS=127.0.0.1$i CALICO_NODENAME_FILE=$ndata/node$i/nodename \
+		CALICO_BIRD_SOCKET=$ndata/node$i/bird.ctl CALICO_BIRD6_SOCKET=$ndata/node$i/bird6.ctl \
+		"$ctl" node run --name node$i --ip 127.0.0.1$i --log-dir "$ndata/node$i" | tail -n 2
+	agents="$agents $(cat "$ndata/node$i/calico-node.pid")"
+done
+status() {
+	sleep "${1:-0}"
+	for i in 1 2 3; do
+		echo
+		echo "\$ CALICO_BIRD_SOCKET=$ndata/node$i/bird.ctl calicoctl node status   # node$i"
+		CALICO_BIRD_SOCKET=$ndata/node$i/bird.ctl CALICO_BIRD6_SOCKET=$ndata/none "$ctl" node status | sed -n '3,$p'
+	done
+}
+for _ in $(seq 1 50); do
+	[ "$(CALICO_BIRD_SOCKET=$ndata/node3/bird.ctl "$ctl" node status 2>/dev/null | grep -c Established)" = 2 ] && break
+	sleep 0.2
+done
+status
+run config set nodeToNodeMesh off
+run label node node1 route-reflector=true
+run patch node node1 -p '{"spec":{"bgp":{"routeReflectorClusterID":"244.0.0.1"}}}'
+echo
+echo "\$ calicoctl apply -f - <<< 'BGPPeer peer-with-route-reflectors: nodeSelector all(), peerSelector route-reflector == \"true\"'"
+"$ctl" apply -f - <<'YAML'
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata:
+  name: peer-with-route-reflectors
+spec:
+  nodeSelector: all()
+  peerSelector: route-reflector == 'true'
+YAML
+for _ in $(seq 1 50); do
+	[ "$(CALICO_BIRD_SOCKET=$ndata/node1/bird.ctl "$ctl" node status 2>/dev/null | grep 'node specific' | grep -c Established)" = 2 ] &&
+		[ "$(CALICO_BIRD_SOCKET=$ndata/node3/bird.ctl "$ctl" node status 2>/dev/null | grep -c 'mesh')" = 0 ] && break
+	sleep 0.2
+done
+status

@@ -44,6 +44,15 @@ func main() {
 		os.Exit(child(os.Args[2:]))
 	}
 	flag.Parse()
+	if *nodeOnly {
+		section, err := nodeSection()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		fmt.Print(section)
+		return
+	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -245,7 +254,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	return write(rows, kdd)
+	if err := write(rows, kdd); err != nil {
+		return err
+	}
+	return appendNodeSection()
 }
 
 // child runs one command, discarding its output, and prints its wall time (ns) and peak resident

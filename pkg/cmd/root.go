@@ -79,6 +79,8 @@ http://127.0.0.1:2379 (see 'calicoctl datastore serve').`,
 		NewCmdDatastore(f),
 		policycmd.NewCmdPolicy(f.Client),
 		NewCmdConvert(f, nil),
+		NewCmdConfig(f),
+		NewCmdNode(f),
 	)
 	// --log-level is global, with -l as its shorthand except where a command uses -l itself
 	// (get -l SELECTOR, as in kubectl).

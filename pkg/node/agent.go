@@ -1,0 +1,283 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/calicoctl-go/calicoctl/pkg/client"
+	"github.com/calicoctl-go/calicoctl/pkg/client/datastore"
+	"github.com/calicoctl-go/calicoctl/pkg/resources"
+	"github.com/calicoctl-go/calicoctl/pkg/resources/api"
+)
+
+// Agent is the running node agent after start-up.
+type Agent struct {
+	Client   *client.Client
+	Config   Config
+	Log      *slog.Logger
+	LibLog   *slog.Logger // GoBGP's log lines; nil discards them
+	NodeName string
+	// Blocks gives the node's blocks to advertise (IPAM's affinities); nil advertises none.
+	Blocks BlockSource
+
+	speaker *Speaker
+	sockets []*ControlSocket
+	kick    chan struct{}
+}
+
+// Serve runs the agent until ctx ends: it configures BGP from the datastore, re-configures it on
+// every change the datastore's watch reports, serves the control sockets and fills
+// CalicoNodeStatus. started is called once everything is up. On return every session is closed,
+// programmed routes are removed and the sockets are gone.
+func (a *Agent) Serve(ctx context.Context, started func()) error {
+	if a.Config.Backend == "none" {
+		a.Log.Info("CALICO_NETWORKING_BACKEND is none - no BGP daemon running")
+		started()
+		<-ctx.Done()
+		return nil
+	}
+	var routes *RouteProgrammer
+	if a.Config.ProgramRoutes {
+		routes = NewRouteProgrammer(a.Log)
+	}
+	a.speaker = NewSpeaker(a.Log, a.LibLog, routes)
+	a.speaker.ListenAddress = a.Config.ListenAddress
+	defer a.speaker.Stop()
+	if err := a.resync(ctx); err != nil {
+		return err
+	}
+	for _, s := range []*ControlSocket{{Path: a.Config.BirdSocket, Speaker: a.speaker}, {Path: a.Config.Bird6Socket, Speaker: a.speaker, IPv6: true}} {
+		if s.Path == "" || s.Path == "none" {
+			continue
+		}
+		if err := s.Listen(a.Log); err != nil {
+			return err
+		}
+		defer s.Close()
+		a.sockets = append(a.sockets, s)
+	}
+	a.kick = make(chan struct{}, 1)
+	var wg sync.WaitGroup
+	for _, kind := range []string{"Node", "BGPPeer", "BGPConfiguration"} {
+		wg.Add(1)
+		go func() { defer wg.Done(); a.watch(ctx, mustKind(kind)) }()
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); a.reportStatus(ctx) }()
+	started()
+	resyncTicker := time.NewTicker(30 * time.Second)
+	defer resyncTicker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			wg.Wait()
+			a.Log.Info("Shutting down: closing BGP sessions and removing programmed routes")
+			return nil
+		case <-a.kick:
+			// Let a burst of changes (apply -f of many peers) settle into one reconfiguration.
+			time.Sleep(100 * time.Millisecond)
+			select {
+			case <-a.kick:
+			default:
+			}
+		case <-resyncTicker.C:
+		}
+		if err := a.resync(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("Unable to reconfigure BGP from the datastore: " + err.Error())
+		}
+	}
+}
+
+// watch reports changes of one kind; a broken watch is started again after a pause.
+func (a *Agent) watch(ctx context.Context, kind *resources.Kind) {
+	for ctx.Err() == nil {
+		ch, err := a.Client.Store().Watch(ctx, kind, datastore.ListOptions{})
+		if err != nil {
+			a.Log.Warn(fmt.Sprintf("Unable to watch %s: %v", kind.Kind, err))
+		} else {
+			for ev := range ch {
+				if ev.Type == datastore.Error {
+					a.Log.Warn(fmt.Sprintf("Watch of %s failed: %v", kind.Kind, ev.Err))
+					break
+				}
+				select {
+				case a.kick <- struct{}{}:
+				default:
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+			select {
+			case a.kick <- struct{}{}: // changes may have been missed
+			default:
+			}
+		}
+	}
+}
+
+// Snapshot reads what BGP is configured from.
+func (a *Agent) Snapshot(ctx context.Context) (Snapshot, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	s := Snapshot{NodeName: a.NodeName, Configs: map[string]*api.BGPConfiguration{}, RouterID: a.Config.RouterID}
+	nodes, err := a.Client.List(ctx, mustKind("Node"), datastore.ListOptions{})
+	if err != nil {
+		return s, fmt.Errorf("listing nodes: %w", err)
+	}
+	for _, o := range nodes.Items {
+		s.Nodes = append(s.Nodes, o.(*api.Node))
+	}
+	peers, err := a.Client.List(ctx, mustKind("BGPPeer"), datastore.ListOptions{})
+	if err != nil {
+		return s, fmt.Errorf("listing BGP peers: %w", err)
+	}
+	for _, o := range peers.Items {
+		s.Peers = append(s.Peers, o.(*api.BGPPeer))
+	}
+	configs, err := a.Client.List(ctx, mustKind("BGPConfiguration"), datastore.ListOptions{})
+	if err != nil {
+		return s, fmt.Errorf("listing BGP configurations: %w", err)
+	}
+	for _, o := range configs.Items {
+		s.Configs[o.GetName()] = o.(*api.BGPConfiguration)
+	}
+	return s, nil
+}
+
+func (a *Agent) resync(ctx context.Context) error {
+	snap, err := a.Snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	d, err := Compute(snap)
+	if err != nil {
+		return err
+	}
+	if err := a.speaker.Apply(ctx, d); err != nil {
+		return err
+	}
+	if a.Blocks == nil {
+		return nil
+	}
+	blocks, err := a.Blocks.Blocks(ctx, a.NodeName)
+	if err != nil {
+		return fmt.Errorf("reading the blocks of node %s: %w", a.NodeName, err)
+	}
+	return a.speaker.SetBlocks(blocks)
+}
+
+// reportStatus fills the CalicoNodeStatus resources naming this node, each every
+// updatePeriodSeconds (0 stops its updates).
+func (a *Agent) reportStatus(ctx context.Context) {
+	kind := mustKind("CalicoNodeStatus")
+	last := map[string]time.Time{}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		list, err := a.Client.List(ctx, kind, datastore.ListOptions{})
+		if err != nil {
+			continue
+		}
+		for _, o := range list.Items {
+			st := o.(*api.CalicoNodeStatus)
+			if st.Spec.Node != a.NodeName {
+				continue
+			}
+			period := 10 * time.Second
+			if st.Spec.UpdatePeriodSeconds != nil {
+				period = time.Duration(*st.Spec.UpdatePeriodSeconds) * time.Second
+			}
+			if period == 0 || time.Since(last[st.Name]) < period {
+				continue
+			}
+			last[st.Name] = time.Now()
+			a.fillStatus(st)
+			if _, err := a.Client.Store().Update(ctx, st); err != nil && !datastore.IsConflict(err) {
+				a.Log.Warn(fmt.Sprintf("Unable to update CalicoNodeStatus %s: %v", st.Name, err))
+			}
+		}
+	}
+}
+
+func (a *Agent) fillStatus(st *api.CalicoNodeStatus) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	classes := map[string]bool{}
+	for _, c := range st.Spec.Classes {
+		classes[string(c)] = true
+	}
+	routerID, started, conf := a.speaker.Info()
+	now := time.Now()
+	st.Status.LastUpdated.Time = now.Truncate(time.Second)
+	if classes["Agent"] {
+		st.Status.Agent.BIRDV4 = api.BGPDaemonStatus{State: "Ready", Version: BirdVersion, RouterID: routerID,
+			LastBootTime: started.Format("2006-01-02 15:04:05"), LastReconfigurationTime: conf.Format("2006-01-02 15:04:05")}
+		st.Status.Agent.BIRDV6 = api.BGPDaemonStatus{State: "Ready", Version: BirdVersion, RouterID: routerID,
+			LastBootTime: started.Format("2006-01-02 15:04:05"), LastReconfigurationTime: conf.Format("2006-01-02 15:04:05")}
+	}
+	if classes["BGP"] {
+		bgp := api.CalicoNodeBGPStatus{}
+		for _, p := range a.speaker.Status(ctx) {
+			typ := "GlobalPeer"
+			switch {
+			case strings.HasPrefix(p.Name, "Mesh_"):
+				typ = "NodeMesh"
+			case strings.HasPrefix(p.Name, "Node_"):
+				typ = "NodePeer"
+			}
+			state := p.Info
+			if state == "Passive" {
+				state = "Active"
+			}
+			peer := api.CalicoNodePeer{PeerIP: p.IP.String(), Type: api.BGPPeerType(typ), State: api.BGPSessionState(state), Since: birdTime(p.Since)}
+			switch {
+			case p.IP.Is6() && state == "Established":
+				bgp.NumberEstablishedV6++
+			case p.IP.Is6():
+				bgp.NumberNotEstablishedV6++
+			case state == "Established":
+				bgp.NumberEstablishedV4++
+			default:
+				bgp.NumberNotEstablishedV4++
+			}
+			if p.IP.Is6() {
+				bgp.PeersV6 = append(bgp.PeersV6, peer)
+			} else {
+				bgp.PeersV4 = append(bgp.PeersV4, peer)
+			}
+		}
+		st.Status.BGP = bgp
+	}
+	if classes["Routes"] {
+		var routes [2][]api.CalicoNodeRoute
+		for i, v := range []int{4, 6} {
+			for _, r := range a.speaker.Routes(v) {
+				src := "BGPPeer"
+				switch {
+				case strings.HasPrefix(r.Protocol, "Mesh_"):
+					src = "NodeMesh"
+				case r.Protocol == "static1":
+					src = "Static"
+				}
+				peer := ""
+				if src != "Static" {
+					peer = r.NextHop.String()
+				}
+				routes[i] = append(routes[i], api.CalicoNodeRoute{Type: "RIB", Destination: r.Prefix.String(), Gateway: r.NextHop.String(),
+					LearnedFrom: api.CalicoNodeRouteLearnedFrom{SourceType: api.CalicoNodeRouteSourceType(src), PeerIP: peer}})
+			}
+		}
+		st.Status.Routes = api.CalicoNodeBGPRouteStatus{RoutesV4: routes[0], RoutesV6: routes[1]}
+	}
+}
