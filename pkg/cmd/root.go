@@ -73,6 +73,7 @@ http://127.0.0.1:2379 (see 'calicoctl datastore serve').`,
 		NewCmdValidate(f, nil),
 		NewCmdVersion(f, nil),
 		NewCmdDatastore(f),
+		newCmdIPAM(f),
 	)
 	// --log-level is global, with -l as its shorthand except where a command uses -l itself
 	// (get -l SELECTOR, as in kubectl).

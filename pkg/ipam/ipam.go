@@ -139,6 +139,9 @@ func (c *Client) SetConfig(ctx context.Context, cfg Config) error {
 	if cfg.MaxBlocksPerHost < 0 {
 		return errors.New("IPAM configuration: MaxBlocksPerHost must be 0 (no limit) or more")
 	}
+	if cfg.MaxBlocksPerHost > 0 && !cfg.StrictAffinity {
+		return errors.New("IPAM configuration: MaxBlocksPerHost needs StrictAffinity (a host could otherwise borrow past its limit); set strict affinity too")
+	}
 	for attempt := 0; attempt < datastoreRetries; attempt++ {
 		_, stored, err := c.getConfig(ctx)
 		if err != nil {
@@ -351,3 +354,5 @@ func (c *Client) ListAffinities(ctx context.Context, host string) ([]*api.BlockA
 }
 
 func secondsDuration(s int64) time.Duration { return time.Duration(s) * time.Second }
+
+var listAll = datastore.ListOptions{}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"strconv"
 
 	"github.com/calicoctl-go/calicoctl/pkg/client/datastore"
 	"github.com/calicoctl-go/calicoctl/pkg/resources/api"
@@ -214,4 +215,93 @@ func (c *Client) GetAssignment(ctx context.Context, addr netip.Addr) (*Assignmen
 		out.HandleID = *attr.HandleID
 	}
 	return out, nil
+}
+
+// ReleaseReported releases addresses a check report found allocated and unused, each only if
+// it is still allocated under the same handle and sequence number (so an address reused since
+// the report is left alone). It returns how many were released.
+func (c *Client) ReleaseReported(ctx context.Context, allocs []AllocationInfo) (int, error) {
+	if _, err := c.GetConfig(ctx); err != nil {
+		return 0, err
+	}
+	byBlock := map[netip.Prefix][]AllocationInfo{}
+	var order []netip.Prefix
+	for _, a := range allocs {
+		p, err := netip.ParsePrefix(a.Block)
+		if err != nil {
+			return 0, fmt.Errorf("the report names block %q for %s, which is not a CIDR", a.Block, a.IP)
+		}
+		p = p.Masked()
+		if _, seen := byBlock[p]; !seen {
+			order = append(order, p)
+		}
+		byBlock[p] = append(byBlock[p], a)
+	}
+	released := 0
+	for _, p := range order {
+		n, err := c.releaseReportedFromBlock(ctx, p, byBlock[p])
+		released += n
+		if err != nil {
+			return released, err
+		}
+	}
+	return released, nil
+}
+
+func (c *Client) releaseReportedFromBlock(ctx context.Context, prefix netip.Prefix, allocs []AllocationInfo) (int, error) {
+	for attempt := 0; attempt < datastoreRetries; attempt++ {
+		b, err := c.getBlock(ctx, prefix)
+		if err != nil || b == nil {
+			return 0, err
+		}
+		var ords []int
+		for _, a := range allocs {
+			ip, err := netip.ParseAddr(a.IP)
+			if err != nil || !prefix.Contains(ip) {
+				continue
+			}
+			ord := ipOrdinal(prefix, ip)
+			h, ok := b.handleOf(ord)
+			if ok && h == a.Handle && b.obj.Spec.SequenceNumberForAllocation[strconv.Itoa(ord)] == a.SequenceNumber {
+				ords = append(ords, ord)
+			}
+		}
+		if len(ords) == 0 {
+			return 0, nil
+		}
+		_, handles := b.release(ords, c.now())
+		if err := c.storeReleased(ctx, b); err != nil {
+			if datastore.IsConflict(err) || datastore.IsDoesNotExist(err) {
+				continue
+			}
+			return 0, err
+		}
+		for h, n := range handles {
+			if err := c.decrementHandle(ctx, h, prefix.String(), n); err != nil {
+				return len(ords), err
+			}
+		}
+		return len(ords), nil
+	}
+	return 0, fmt.Errorf("releasing addresses of IPAM block %s: too many concurrent changes", prefix)
+}
+
+// DeleteLeakedHandle deletes a handle a report found leaked, only if it has not changed since
+// (same revision and uid). false means it changed or is gone: skipped.
+func (c *Client) DeleteLeakedHandle(ctx context.Context, h LeakedHandle) (bool, error) {
+	got, err := c.store.Get(ctx, handleKind, "", h.ID)
+	if datastore.IsDoesNotExist(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if got.GetResourceVersion() != h.Revision || string(got.GetUID()) != h.UID {
+		return false, nil
+	}
+	err = c.deleteHandle(ctx, got.(*api.IPAMHandle))
+	if datastore.IsConflict(err) || datastore.IsDoesNotExist(err) {
+		return false, nil
+	}
+	return err == nil, err
 }
