@@ -174,4 +174,3 @@ func showBorrowed(env *Env, ic *ipam.Client) error {
 	}
 	return nil
 }
-
