@@ -167,3 +167,104 @@ func TestIPAMSplitNeedsALockedDatastore(t *testing.T) {
 		golden(t, "ipam_split_pools", c.ok("get", "ippools"))
 	})
 }
+
+// TestMigrationKeepsEveryAllocation exports an etcd datastore with allocations (owned, borrowed,
+// a configured cooldown) and imports it into Kubernetes: every address keeps its handle and
+// owner, node names follow the Nodes' Kubernetes names, and allocating afterwards hands out no
+// address twice.
+func TestMigrationKeepsEveryAllocation(t *testing.T) {
+	var etcd, kube testDatastore
+	for _, ds := range testDatastores {
+		switch ds.Name {
+		case "etcdv3":
+			etcd = ds
+		case "kubernetes":
+			kube = ds
+		}
+	}
+	c := useDatastore(t, etcd)
+	c.ok("create", "-f", writeFile(t, "objs.yaml", `apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata: {name: pool1}
+spec: {cidr: 10.50.0.0/25, blockSize: 26}
+---
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata: {name: etcd-a}
+spec:
+  orchRefs: [{nodeName: node1, orchestrator: k8s}]
+---
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata: {name: etcd-b}
+spec:
+  orchRefs: [{nodeName: node2, orchestrator: k8s}]
+`))
+	cfg, _ := config.Load("")
+	cl, err := client.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ic := ipam.New(cl.Store())
+	ctx := context.Background()
+	if err := ic.SetConfig(ctx, ipam.Config{AutoAllocateBlocks: true, IPCooldownSeconds: 5}); err != nil {
+		t.Fatal(err)
+	}
+	before := map[netip.Addr]string{}
+	for node, n := range map[string]int{"etcd-a": 70, "etcd-b": 3} {
+		v4, _, err := ic.AutoAssign(ctx, ipam.AutoAssignArgs{Num4: n, HandleID: "h-" + node, Hostname: node, Attrs: map[string]string{"node": node}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range v4 {
+			before[p.Addr()] = "h-" + node
+		}
+	}
+	showBefore := c.ok("ipam", "show", "--show-blocks")
+	c.ok("datastore", "migrate", "lock")
+	export := writeFile(t, "export", c.ok("datastore", "migrate", "export"))
+
+	k := useDatastore(t, kube)
+	createNode(t, "node1", nil)
+	createNode(t, "node2", nil)
+	out := k.ok("datastore", "migrate", "import", "-f", export)
+	if !strings.Contains(out, "Imported 2 IPAM blocks, 2 block affinities and 2 handles\n") {
+		t.Fatalf("import output:\n%s", out)
+	}
+	if got := k.ok("ipam", "show", "--show-blocks"); got != showBefore {
+		t.Errorf("ipam show after the migration:\n%s\nbefore:\n%s", got, showBefore)
+	}
+	kcfg, _ := config.Load("")
+	kcl, err := client.New(kcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kcl.Close()
+	kic := ipam.New(kcl.Store())
+	for addr, handle := range before {
+		a, err := kic.GetAssignment(ctx, addr)
+		if err != nil || a.HandleID != handle {
+			t.Fatalf("%s after the migration: %+v, %v (was %s)", addr, a, err, handle)
+		}
+		if want := map[string]string{"h-etcd-a": "node1", "h-etcd-b": "node2"}[handle]; a.Attrs["node"] != want {
+			t.Errorf("%s: owner node %q, want %q", addr, a.Attrs["node"], want)
+		}
+	}
+	if cfg, err := kic.GetConfig(ctx); err != nil || cfg.IPCooldownSeconds != 5 {
+		t.Errorf("configuration after the migration: %+v, %v", cfg, err)
+	}
+	// node1 goes on allocating from its own (migrated) block: no address twice.
+	v4, _, err := kic.AutoAssign(ctx, ipam.AutoAssignArgs{Num4: 40, HandleID: "after", Hostname: "node1", Attrs: map[string]string{"node": "node1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range v4 {
+		if _, dup := before[p.Addr()]; dup {
+			t.Fatalf("%s handed out again after the migration", p.Addr())
+		}
+	}
+	if len(v4) != 40 {
+		t.Fatalf("%d addresses", len(v4))
+	}
+}

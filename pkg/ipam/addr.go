@@ -85,3 +85,8 @@ func hostStart(host string, count uint64) uint64 {
 
 // Subnet returns the i-th subnet of length bits of a prefix (10.0.0.0/16, 18, 1 -> 10.0.64.0/18).
 func Subnet(p netip.Prefix, bits int, i uint64) netip.Prefix { return subnet(p.Masked(), bits, i) }
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(s)
+	return p.Masked(), err
+}
