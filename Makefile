@@ -19,6 +19,7 @@ build:
 	$(GO) build -trimpath -ldflags '-s -w' -o $(BIN)/calicoctl-etcd ./cmd/calicoctl-etcd
 	gzip -c $(BIN)/calicoctl-etcd > internal/etcdpayload/bin/calicoctl-etcd.gz
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/calicoctl ./cmd/calicoctl
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/calico-ipam ./cmd/calico-ipam
 
 run: build
 	hack/quickstart.sh
