@@ -4,6 +4,8 @@ package main
 
 import (
 	"log/slog"
+	"os"
+	"runtime/debug"
 
 	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/cni/pkg/version"
@@ -14,8 +16,21 @@ import (
 )
 
 func main() {
-	// stdout carries the CNI result alone; the libraries' log lines go nowhere.
-	slog.SetDefault(slog.New(slog.DiscardHandler))
+	if os.Getenv("GOGC") == "" {
+		// One short request: collecting garbage would only cost CPU that parallel ADDs share.
+		debug.SetGCPercent(-1)
+		debug.SetMemoryLimit(128 << 20)
+	}
+	// stdout carries the CNI result alone; the libraries' log lines go nowhere, or to stderr with
+	// CALICO_IPAM_LOG_LEVEL=debug|info.
+	switch os.Getenv("CALICO_IPAM_LOG_LEVEL") {
+	case "debug":
+		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	case "info":
+		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	default:
+		slog.SetDefault(slog.New(slog.DiscardHandler))
+	}
 	skel.PluginMainFuncs(skel.CNIFuncs{Add: cniplugin.Add, Del: cniplugin.Del, Check: cniplugin.Check},
 		version.All, "Calico CNI IPAM "+v.Version)
 }

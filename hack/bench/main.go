@@ -240,7 +240,14 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	return write(rows, kdd)
+	ipamRows, err := ipamBench(e.Endpoint, dir, raw, ctlWith)
+	if err != nil {
+		return err
+	}
+	if err := write(rows, kdd); err != nil {
+		return err
+	}
+	return writeIPAM(*out, ipamRows)
 }
 
 // child runs one command, discarding its output, and prints its wall time (ns) and peak resident
