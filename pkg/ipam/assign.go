@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"sync"
 
 	"github.com/calicoctl-go/calicoctl/pkg/client/datastore"
+	"github.com/calicoctl-go/calicoctl/pkg/resources"
 	"github.com/calicoctl-go/calicoctl/pkg/resources/api"
 	"github.com/calicoctl-go/calicoctl/pkg/resources/selector"
 )
@@ -37,34 +39,48 @@ func (c *Client) AutoAssign(ctx context.Context, args AutoAssignArgs) (v4, v6 []
 	if args.HandleID == "" {
 		return nil, nil, errors.New("an allocation needs a handle ID")
 	}
+	if args.Num4+args.Num6 == 0 {
+		return nil, nil, nil
+	}
 	args.HandleID = sanitizeHandle(args.HandleID)
 	if args.IntendedUse == "" {
 		args.IntendedUse = UseWorkload
 	}
-	cfg, err := c.GetConfig(ctx)
-	if err != nil {
-		return nil, nil, err
+	if args.IntendedUse == UseLoadBalancer {
+		// Calico keeps LoadBalancer blocks under the virtual host "load-balancer"
+		// (/calico/ipam/v2/virtual/...), which this package does not write yet.
+		return nil, nil, errors.New("assigning LoadBalancer addresses is not supported by this IPAM yet: Calico's kube-controllers assigns them")
 	}
-	pools, err := c.listPools(ctx)
-	if err != nil {
-		return nil, nil, err
+	// The reads an allocation starts from are independent: make them at once, so that an
+	// allocation costs the latency of one read before its writes.
+	var (
+		cfg      Config
+		pools    []pool
+		reserved func(netip.Addr) bool
+		node     resources.Resource
+		affs     []*api.BlockAffinity
+		errs     [5]error
+		wg       sync.WaitGroup
+	)
+	wg.Add(5)
+	go func() { defer wg.Done(); cfg, errs[0] = c.GetConfig(ctx) }()
+	go func() { defer wg.Done(); pools, errs[1] = c.listPools(ctx) }()
+	go func() { defer wg.Done(); reserved, errs[2] = c.reservations(ctx) }()
+	go func() { defer wg.Done(); node, errs[3] = c.store.Get(ctx, nodeKind, "", args.Hostname) }()
+	go func() { defer wg.Done(); affs, errs[4] = c.ListAffinities(ctx, args.Hostname) }()
+	wg.Wait()
+	if datastore.IsDoesNotExist(errs[3]) {
+		return nil, nil, fmt.Errorf("node %q does not exist: addresses are assigned to the hosts of Node resources; create the Node or check the host name", args.Hostname)
+	} else if errs[3] != nil {
+		errs[3] = fmt.Errorf("reading node %s: %w", args.Hostname, errs[3])
 	}
-	reserved, err := c.reservations(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	var labels map[string]string
-	if args.Num4+args.Num6 > 0 {
-		node, err := c.store.Get(ctx, nodeKind, "", args.Hostname)
+	for _, err := range errs {
 		if err != nil {
-			if datastore.IsDoesNotExist(err) {
-				return nil, nil, fmt.Errorf("node %q does not exist: addresses are assigned to the hosts of Node resources; create the Node or check the host name", args.Hostname)
-			}
-			return nil, nil, fmt.Errorf("reading node %s: %w", args.Hostname, err)
+			return nil, nil, err
 		}
-		labels = node.GetLabels()
 	}
-	r := &request{c: c, args: args, cfg: cfg, reserved: reserved}
+	labels := node.GetLabels()
+	r := &request{c: c, args: args, cfg: cfg, reserved: reserved, affinities: affs}
 	if args.Num4 > 0 {
 		ps, err := selectPools(pools, false, args.IPv4Pools, labels, args)
 		if err != nil {
@@ -146,6 +162,8 @@ type request struct {
 	args     AutoAssignArgs
 	cfg      Config
 	reserved func(netip.Addr) bool
+	// affinities are the host's, read when the request started.
+	affinities []*api.BlockAffinity
 }
 
 func inPools(pools []pool, p netip.Prefix) bool {
@@ -168,12 +186,8 @@ func (r *request) assign(ctx context.Context, pools []pool, num int) ([]netip.Pr
 	if maxBlocks == 0 {
 		maxBlocks = 20
 	}
-	affs, err := c.ListAffinities(ctx, host)
-	if err != nil {
-		return nil, err
-	}
 	var owned []netip.Prefix
-	for _, a := range affs {
+	for _, a := range r.affinities {
 		if p, err := netip.ParsePrefix(a.Spec.CIDR); err == nil && a.Spec.Node == host && inPools(pools, p) {
 			owned = append(owned, p)
 		}
@@ -335,24 +349,37 @@ func (c *Client) findAndClaimBlock(ctx context.Context, pools []pool, host strin
 // With affinityCheck, only a block affine to host is used.
 func (c *Client) assignFromBlock(ctx context.Context, prefix netip.Prefix, num int, handle string, attrs map[string]string, host string, affinityCheck bool, reserved func(netip.Addr) bool) ([]netip.Addr, error) {
 	for attempt := 0; attempt < datastoreRetries; attempt++ {
-		b, err := c.getBlock(ctx, prefix)
-		if err != nil || b == nil {
-			return nil, err
+		// The block as this client last wrote it saves a read; the compare-and-swap below
+		// fails if anyone changed it since, and the loop then reads it.
+		b := c.cachedBlock(prefix)
+		cached := b != nil
+		if !cached {
+			var err error
+			if b, err = c.getBlock(ctx, prefix); err != nil || b == nil {
+				return nil, err
+			}
 		}
-		if affinityCheck && b.affinity() != "host:"+host {
-			return nil, nil
+		var ips []netip.Addr
+		if !affinityCheck || b.affinity() == "host:"+host {
+			ips = b.autoAssign(num, handle, attrs, reserved)
 		}
-		ips := b.autoAssign(num, handle, attrs, reserved)
 		if len(ips) == 0 {
+			if cached {
+				// Only what is stored decides that the block has no room for us.
+				c.forgetBlock(prefix)
+				continue
+			}
 			return nil, nil
 		}
 		if err := c.incrementHandle(ctx, handle, prefix.String(), len(ips)); err != nil {
 			return nil, err
 		}
-		err = c.writeBlock(ctx, b)
+		err := c.writeBlock(ctx, b)
 		if err == nil {
+			c.rememberBlock(b)
 			return ips, nil
 		}
+		c.forgetBlock(prefix)
 		if derr := c.decrementHandle(ctx, handle, prefix.String(), len(ips)); derr != nil {
 			return nil, derr
 		}

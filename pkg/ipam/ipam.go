@@ -11,7 +11,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -84,6 +86,64 @@ type Client struct {
 	// cooldown is the configured IPCooldownSeconds as last read, for the garbage collection
 	// every block read does.
 	cooldown atomic.Int64
+	// blocks holds the blocks this client last wrote, with their revisions: a long-lived
+	// allocator updates its own blocks without reading them first (a stale one fails the
+	// compare-and-swap and is read again).
+	blocksMu sync.Mutex
+	blocks   map[netip.Prefix]*api.IPAMBlock
+}
+
+func (c *Client) cachedBlock(p netip.Prefix) *block {
+	c.blocksMu.Lock()
+	obj := c.blocks[p]
+	c.blocksMu.Unlock()
+	if obj == nil {
+		return nil
+	}
+	b, err := wrapBlock(cloneBlock(obj))
+	if err != nil {
+		return nil
+	}
+	b.garbageCollect(secondsDuration(c.cooldown.Load()), c.now())
+	return b
+}
+
+func (c *Client) rememberBlock(b *block) {
+	c.blocksMu.Lock()
+	defer c.blocksMu.Unlock()
+	if c.blocks == nil {
+		c.blocks = map[netip.Prefix]*api.IPAMBlock{}
+	}
+	c.blocks[b.prefix] = cloneBlock(b.obj)
+}
+
+func (c *Client) forgetBlock(p netip.Prefix) {
+	c.blocksMu.Lock()
+	delete(c.blocks, p)
+	c.blocksMu.Unlock()
+}
+
+// cloneBlock copies a block deeply enough that changing the copy leaves the original alone.
+func cloneBlock(o *api.IPAMBlock) *api.IPAMBlock {
+	c := *o
+	c.ObjectMeta = *o.ObjectMeta.DeepCopy()
+	s := &c.Spec
+	s.Allocations = make([]*int, len(o.Spec.Allocations))
+	for i, a := range o.Spec.Allocations {
+		if a != nil {
+			v := *a
+			s.Allocations[i] = &v
+		}
+	}
+	s.Unallocated = append([]int(nil), o.Spec.Unallocated...)
+	s.Attributes = make([]api.AllocationAttribute, len(o.Spec.Attributes))
+	for i, a := range o.Spec.Attributes {
+		s.Attributes[i] = a
+		s.Attributes[i].ActiveOwnerAttrs = maps.Clone(a.ActiveOwnerAttrs)
+		s.Attributes[i].AlternateOwnerAttrs = maps.Clone(a.AlternateOwnerAttrs)
+	}
+	s.SequenceNumberForAllocation = maps.Clone(o.Spec.SequenceNumberForAllocation)
+	return &c
 }
 
 // New returns a Client on store.
