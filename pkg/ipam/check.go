@@ -122,8 +122,9 @@ func (r *CheckResult) Problems() int {
 	return len(r.NotInUse) + len(r.InUseNoPool) + len(r.InUseNoAlloc) + len(r.LeakedHandles) + len(r.MissingHandles) + len(r.InvalidBlocks)
 }
 
-// Check compares IPAM's records with the addresses workloads and nodes use.
-func (c *Client) Check(ctx context.Context, ci *api.ClusterInformation, version string) (*CheckResult, error) {
+// Check compares IPAM's records with the addresses workloads and nodes use. The report lists
+// every allocation when full, otherwise only the addresses with a problem.
+func (c *Client) Check(ctx context.Context, ci *api.ClusterInformation, version string, full bool) (*CheckResult, error) {
 	if _, err := c.GetConfig(ctx); err != nil {
 		return nil, err
 	}
@@ -189,11 +190,14 @@ func (c *Client) Check(ctx context.Context, ci *api.ClusterInformation, version 
 			if info.Node != "" {
 				r.ByNode[info.Node]++
 			}
-			if !info.InUse && !info.CoolingDown {
+			problem := !info.InUse && !info.CoolingDown
+			if problem {
 				r.NotInUse = append(r.NotInUse, info)
 				r.ProblemAddrs[info.IP] = true
 			}
-			r.Report.Allocations[info.IP] = append(r.Report.Allocations[info.IP], info)
+			if full || problem {
+				r.Report.Allocations[info.IP] = append(r.Report.Allocations[info.IP], info)
+			}
 		}
 	}
 	inUse := make([]netip.Addr, 0, len(workloads)+len(tunnels))

@@ -55,7 +55,7 @@ func runCheck(env *Env, opts *CheckOptions) error {
 	out := env.Out
 	fmt.Fprintln(out, "Checking IPAM for inconsistencies...")
 	fmt.Fprintln(out)
-	r, err := ic.Check(ctx, ci, env.Version)
+	r, err := ic.Check(ctx, ci, env.Version, opts.Output != "" || opts.ShowAllIPs)
 	if err != nil {
 		return err
 	}

@@ -314,7 +314,7 @@ func TestConcurrentADDsFromManyProcesses(t *testing.T) {
 	if len(seen) != n {
 		t.Fatalf("%d addresses, want %d", len(seen), n)
 	}
-	r, err := ipam.New(etcdStore).Check(context.Background(), nil, "test")
+	r, err := ipam.New(etcdStore).Check(context.Background(), nil, "test", true)
 	if err != nil {
 		t.Fatal(err)
 	}
