@@ -50,7 +50,12 @@ func ReleaseNode(ctx context.Context, store datastore.Store, node string) error 
 
 // ReleasePoolAffinities releases every host's affinity to the blocks of a pool (before the pool
 // is deleted): empty blocks are deleted, blocks with addresses keep them, affine to nobody.
-func ReleasePoolAffinities(ctx context.Context, store datastore.Store, cidr netip.Prefix) error {
+// poolCIDR is the pool's spec.cidr.
+func ReleasePoolAffinities(ctx context.Context, store datastore.Store, poolCIDR string) error {
+	cidr, err := netip.ParsePrefix(poolCIDR)
+	if err != nil {
+		return fmt.Errorf("releasing the block affinities of pool %q: not a CIDR", poolCIDR)
+	}
 	c := New(store)
 	affs, err := c.ListAffinities(ctx, "")
 	if err != nil {

@@ -341,7 +341,7 @@ func TestReleaseNodeAndPoolAffinitiesKeepOtherNodesAddresses(t *testing.T) {
 		}
 		// Pool affinities: node2 claims a block, the pool's affinities are released.
 		mustAssign(t, c, "node2", "h3", 1, 0)
-		if err := ipam.ReleasePoolAffinities(ctx, b.store, netip.MustParsePrefix("10.8.0.0/27")); err != nil {
+		if err := ipam.ReleasePoolAffinities(ctx, b.store, "10.8.0.0/27"); err != nil {
 			t.Fatal(err)
 		}
 		if affs, _ := c.ListAffinities(ctx, ""); len(affs) != 0 {
