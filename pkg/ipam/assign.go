@@ -281,6 +281,11 @@ func (r *request) borrow(ctx context.Context, pools []pool, num int, out *[]neti
 // first subnet that has no block (or reclaims another host's long-empty block). nil means the
 // pools have no free block.
 func (c *Client) findAndClaimBlock(ctx context.Context, pools []pool, host string, owned []netip.Prefix) (*netip.Prefix, error) {
+	// Most of the time one of the first subnets of the host's walk is free: look at those one
+	// by one before reading every block of the cluster.
+	if p, err := c.claimNearStart(ctx, pools, host, owned); p != nil || err != nil {
+		return p, err
+	}
 	for attempt := 0; attempt < datastoreRetries; attempt++ {
 		blocks, err := c.ListBlocks(ctx)
 		if err != nil {
@@ -342,6 +347,43 @@ func (c *Client) findAndClaimBlock(ctx context.Context, pools []pool, host strin
 		return candidate, nil
 	}
 	return nil, fmt.Errorf("claiming a block for %s: too many concurrent claims", host)
+}
+
+// nearStart is how many subnets of its walk a host reads one by one before listing all blocks.
+const nearStart = 32
+
+// claimNearStart claims the first free subnet among the first nearStart of each pool's walk,
+// in the order the full walk would find it; nil when they are all taken.
+func (c *Client) claimNearStart(ctx context.Context, pools []pool, host string, owned []netip.Prefix) (*netip.Prefix, error) {
+	mine := map[netip.Prefix]bool{}
+	for _, o := range owned {
+		mine[o] = true
+	}
+	for _, p := range pools {
+		n := subnetCount(p.prefix, p.blockBits)
+		start := hostStart(host, n)
+		for i := uint64(0); i < min(n, nearStart); i++ {
+			s := subnet(p.prefix, p.blockBits, (start+i)%n)
+			if mine[s] {
+				continue
+			}
+			b, err := c.getBlock(ctx, s)
+			if err != nil {
+				return nil, err
+			}
+			if b != nil {
+				continue
+			}
+			if _, err := c.claimBlock(ctx, host, s); err != nil {
+				if errors.Is(err, errBlockClaimConflict) {
+					continue
+				}
+				return nil, err
+			}
+			return &s, nil
+		}
+	}
+	return nil, nil
 }
 
 // assignFromBlock allocates up to num free addresses of one block: handle first, then the
