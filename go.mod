@@ -3,6 +3,7 @@ module github.com/calicoctl-go/calicoctl
 go 1.26.8
 
 require (
+	github.com/containernetworking/cni v1.3.1
 	github.com/creack/pty v1.1.24
 	github.com/evanphx/json-patch/v5 v5.9.11
 	github.com/google/uuid v1.6.0

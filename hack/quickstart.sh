@@ -45,6 +45,22 @@ run version
 # A calicoctl v1 manifest of the seed documents, converted to v3 (see docs/migrating-from-v1.md).
 run convert -f pkg/convert/testdata/ippool.yaml
 
+# IPAM: three containers on rack1-host1 get their addresses through the calico-ipam CNI plugin,
+# called as a container runtime calls it (CNI_* environment, network configuration on stdin).
+cni_conf='{"cniVersion":"1.0.0","name":"k8s-pod-network","type":"calico","datastore_type":"etcdv3","etcd_endpoints":"'"$ETCD_ENDPOINTS"'","nodename":"rack1-host1","ipam":{"type":"calico-ipam","assign_ipv4":"true","assign_ipv6":"true"}}'
+for pod in web-0 web-1 db-0; do
+	echo
+	echo "\$ CNI_COMMAND=ADD CNI_CONTAINERID=$pod ... bin/calico-ipam < net.conf"
+	echo "$cni_conf" | CNI_COMMAND=ADD CNI_CONTAINERID=$pod CNI_NETNS=/var/run/netns/$pod CNI_IFNAME=eth0 CNI_PATH=bin \
+		CNI_ARGS="K8S_POD_NAMESPACE=default;K8S_POD_NAME=$pod" bin/calico-ipam
+done
+echo
+echo "\$ CNI_COMMAND=DEL CNI_CONTAINERID=db-0 ... bin/calico-ipam < net.conf"
+echo "$cni_conf" | CNI_COMMAND=DEL CNI_CONTAINERID=db-0 CNI_NETNS=/var/run/netns/db-0 CNI_IFNAME=eth0 CNI_PATH=bin bin/calico-ipam
+run ipam show --show-blocks
+run ipam show --ip="$("$ctl" ipam check --show-all-ips | sed -n 's/^  \([0-9.]*\): .*/\1/p' | head -1)"
+run ipam check
+
 if [ "${KEEP:-0}" = 1 ]; then
 	echo
 	echo "The datastore keeps running (pid $server). Try: ETCD_ENDPOINTS=http://$listen $ctl get ippools"

@@ -254,7 +254,14 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	ipamRows, err := ipamBench(e.Endpoint, dir, raw, ctlWith)
+	if err != nil {
+		return err
+	}
 	if err := write(rows, kdd); err != nil {
+		return err
+	}
+	if err := writeIPAM(*out, ipamRows); err != nil {
 		return err
 	}
 	return appendNodeSection()

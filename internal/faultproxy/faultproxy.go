@@ -170,6 +170,11 @@ func (p *Proxy) listen(addr string) {
 			if err != nil {
 				return
 			}
+			// Tracked before anything else, so that a Refuse that comes now closes it too.
+			if !p.track(c, true) {
+				c.Close()
+				continue
+			}
 			go p.serveGRPC(c)
 		}
 	}()
@@ -189,14 +194,20 @@ func (p *Proxy) Close() {
 	}
 }
 
-func (p *Proxy) track(c net.Conn, on bool) {
+// track records an open connection (on) or forgets a closed one. It refuses to record one while
+// the proxy is refusing connections or closed: the caller must close it.
+func (p *Proxy) track(c net.Conn, on bool) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if on {
-		p.conns[c] = true
-	} else {
+	if !on {
 		delete(p.conns, c)
+		return true
 	}
+	if p.ln == nil {
+		return false
+	}
+	p.conns[c] = true
+	return true
 }
 
 func (p *Proxy) handler(rp *httputil.ReverseProxy) http.Handler {
@@ -248,10 +259,15 @@ func (p *Proxy) serveGRPC(client net.Conn) {
 	server, err := net.Dial("tcp", p.target)
 	if err != nil {
 		client.Close()
+		p.track(client, false)
 		return
 	}
-	p.track(client, true)
-	p.track(server, true)
+	if !p.track(server, true) {
+		client.Close()
+		server.Close()
+		p.track(client, false)
+		return
+	}
 	closeBoth := func() {
 		client.Close()
 		server.Close()

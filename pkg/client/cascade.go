@@ -6,23 +6,10 @@ import (
 	"time"
 
 	"github.com/calicoctl-go/calicoctl/pkg/client/datastore"
+	"github.com/calicoctl-go/calicoctl/pkg/ipam"
 	"github.com/calicoctl-go/calicoctl/pkg/resources"
 	"github.com/calicoctl-go/calicoctl/pkg/resources/api"
 )
-
-// IPAMReleaser frees what Calico IPAM holds for a node or a pool that is being deleted. Package
-// ipam provides it; a Client without one leaves IPAM data alone. It works through the store it
-// is given, so that a dry run stays a dry run.
-type IPAMReleaser interface {
-	// ReleaseNode releases a node's addresses and its block affinities.
-	ReleaseNode(ctx context.Context, s datastore.Store, node string) error
-	// ReleasePoolAffinities releases the block affinities inside a pool's CIDR; blocks that
-	// still hold addresses stay until they are empty.
-	ReleasePoolAffinities(ctx context.Context, s datastore.Store, cidr string) error
-}
-
-// SetIPAM gives the client the IPAM releaser used by the delete cascades.
-func (c *Client) SetIPAM(r IPAMReleaser) { c.ipam = r }
 
 // Deletes that take other objects with them, as Calico's client does. Each runs before the
 // object itself is deleted, so that a failed cascade can be finished by deleting again.
@@ -45,10 +32,8 @@ func deleteNode(ctx context.Context, c *Client, kind *resources.Kind, name, reso
 	case err == nil && resourceVersion != "" && node.GetResourceVersion() != resourceVersion:
 		return nil, &datastore.ConflictError{ID: kind.ID("", name)}
 	}
-	if c.ipam != nil {
-		if err := c.ipam.ReleaseNode(ctx, c.store, name); err != nil {
-			return nil, fmt.Errorf("releasing the IP addresses of node %s: %w", name, err)
-		}
+	if err := ipam.ReleaseNode(ctx, c.store, name); err != nil {
+		return nil, fmt.Errorf("releasing the IP addresses of node %s: %w", name, err)
 	}
 	owned := []struct {
 		kind   string
@@ -103,23 +88,21 @@ func deleteIPPool(ctx context.Context, c *Client, kind *resources.Kind, name, re
 		return nil, &datastore.ConflictError{ID: kind.ID("", name)}
 	}
 	pool := obj.(*api.IPPool)
-	if c.ipam != nil {
-		if !pool.Spec.Disabled {
-			pool.Spec.Disabled = true
-			updated, err := c.store.Update(ctx, pool)
-			if err != nil {
-				return nil, fmt.Errorf("disabling %s before deleting it: %w", kind.ID("", name), err)
-			}
-			obj = updated
-			select {
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			case <-time.After(poolDrainDelay):
-			}
+	if !pool.Spec.Disabled {
+		pool.Spec.Disabled = true
+		updated, err := c.store.Update(ctx, pool)
+		if err != nil {
+			return nil, fmt.Errorf("disabling %s before deleting it: %w", kind.ID("", name), err)
 		}
-		if err := c.ipam.ReleasePoolAffinities(ctx, c.store, pool.Spec.CIDR); err != nil {
-			return nil, fmt.Errorf("releasing the block affinities of %s: %w", kind.ID("", name), err)
+		obj = updated
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(poolDrainDelay):
 		}
+	}
+	if err := ipam.ReleasePoolAffinities(ctx, c.store, pool.Spec.CIDR); err != nil {
+		return nil, fmt.Errorf("releasing the block affinities of %s: %w", kind.ID("", name), err)
 	}
 	return c.store.Delete(ctx, kind, "", name, obj.GetResourceVersion())
 }

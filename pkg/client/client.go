@@ -48,9 +48,6 @@ type Client struct {
 
 	// prepared holds objects PrepareAll already defaulted and validated.
 	prepared sync.Map
-
-	// ipam releases IPAM data in the delete cascades (cascade.go); nil leaves it alone.
-	ipam IPAMReleaser
 }
 
 // Backends maps a datastoreType to the constructor of its Store. The kubernetes backend
@@ -136,9 +133,7 @@ func (c *Client) Store() datastore.Store { return c.store }
 // DryRun returns a client on the same datastore whose writes are checked against it (existence,
 // resourceVersions) but never made.
 func (c *Client) DryRun() *Client {
-	d := NewFromStore(datastore.DryRun(c.store))
-	d.ipam = c.ipam
-	return d
+	return NewFromStore(datastore.DryRun(c.store))
 }
 
 // Close releases the connection.

@@ -3,11 +3,17 @@ package cmd_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/calicoctl-go/calicoctl/pkg/client/etcdv3"
+	"github.com/calicoctl-go/calicoctl/pkg/ipam"
 )
 
 // doc is a manifest of one resource.
@@ -391,5 +397,61 @@ func TestMigratePolicyNames(t *testing.T) {
 	}
 	if out := c.ok("datastore", "migrate-policy-names"); out != "Policy name migration complete, migrated 0 policies.\n" {
 		t.Errorf("second run: %q", out)
+	}
+}
+
+// Deleting a node releases its addresses and block affinities; deleting a pool disables it and
+// releases the affinities of its empty blocks.
+func TestDeleteNodeAndPoolReleaseIPAM(t *testing.T) {
+	c := useEtcd(t)
+	c.ok("apply", "-f", writeFile(t, "objs.yaml", strings.Replace(pool1, "10.1.0.0/16", "10.7.0.0/16", 1)+"---\n"+
+		"apiVersion: projectcalico.org/v3\nkind: Node\nmetadata: {name: node-a}\n---\napiVersion: projectcalico.org/v3\nkind: Node\nmetadata: {name: node-b}\n"))
+	store, err := etcdv3.New(etcdv3.Config{Endpoints: []string{os.Getenv("ETCD_ENDPOINTS")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ctx := context.Background()
+	ic := ipam.New(store)
+	for _, host := range []string{"node-a", "node-b"} {
+		if _, _, err := ic.AutoAssign(ctx, ipam.AutoAssignArgs{Num4: 3, HandleID: "h-" + host, Hostname: host, Attrs: map[string]string{ipam.AttrNode: host}}); err != nil {
+			t.Fatalf("allocating for %s: %v", host, err)
+		}
+	}
+	affinities := func() string {
+		resp, err := etcdRaw.Get(ctx, "/calico/ipam/v2/host/", clientv3.WithPrefix(), clientv3.WithKeysOnly())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		for _, kv := range resp.Kvs {
+			keys = append(keys, string(kv.Key))
+		}
+		return strings.Join(keys, "\n")
+	}
+	if got := affinities(); !strings.Contains(got, "/host/node-a/") || !strings.Contains(got, "/host/node-b/") {
+		t.Fatalf("affinities before: %s", got)
+	}
+	c.ok("delete", "node", "node-a")
+	if got := affinities(); strings.Contains(got, "/host/node-a/") || !strings.Contains(got, "/host/node-b/") {
+		t.Errorf("affinities after delete node node-a:\n%s", got)
+	}
+	if etcdValue(t, "/calico/ipam/v2/handle/h-node-a") != "" || etcdValue(t, "/calico/ipam/v2/handle/h-node-b") == "" {
+		t.Errorf("handles after delete node node-a: a=%q b=%q", etcdValue(t, "/calico/ipam/v2/handle/h-node-a"), etcdValue(t, "/calico/ipam/v2/handle/h-node-b"))
+	}
+	// node-b's block still holds addresses: the pool's delete releases its affinity and leaves the
+	// block, with its addresses, until they are released.
+	if out := c.ok("delete", "ippool", "pool1"); out != "Successfully deleted 1 'IPPool' resource(s)\n" {
+		t.Errorf("delete ippool: %q", out)
+	}
+	if got := affinities(); got != "" {
+		t.Errorf("affinities left after the pool's delete: %s", got)
+	}
+	resp, err := etcdRaw.Get(ctx, "/calico/ipam/v2/assignment/ipv4/block/", clientv3.WithPrefix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Kvs) != 1 || strings.Contains(string(resp.Kvs[0].Value), `"affinity":"host:`) {
+		t.Errorf("blocks after the pool's delete: %v", resp.Kvs)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/calicoctl-go/calicoctl/pkg/client/config"
 	"github.com/calicoctl-go/calicoctl/pkg/client/datastore"
 	"github.com/calicoctl-go/calicoctl/pkg/client/kubernetes"
+	"github.com/calicoctl-go/calicoctl/pkg/ipam"
 	"github.com/calicoctl-go/calicoctl/pkg/manifest"
 	"github.com/calicoctl-go/calicoctl/pkg/printer"
 	"github.com/calicoctl-go/calicoctl/pkg/resources"
@@ -133,7 +134,8 @@ FelixConfigurations and BGPConfigurations with them. WorkloadEndpoints and Profi
 the Kubernetes datastore derives them from pods, namespaces and service accounts.
 
 Format: YAML lists of resources separated by ---, then ===, the ClusterInformation as JSON, ===, and the
-IPAM data as JSON (not yet exported: always {}).`,
+IPAM data as JSON: every block, block affinity and handle and the IPAM configuration, with node
+names changed like the Nodes'.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runMigrateExport(f, opts) },
 	}
@@ -204,8 +206,21 @@ func runMigrateExport(f *Factory, opts *MigrateExportOptions) error {
 	}
 	out.Write(js)
 	out.WriteString("\n" + migrationSeparator)
-	// IPAM (blocks, handles, affinities) is not migrated yet.
-	out.WriteString("{}\n")
+	ipamData, err := ipam.ExportAll(ctx, c.Store(), func(node string) string {
+		if k8sName, ok := nodeNames[node]; ok {
+			return k8sName
+		}
+		return node
+	})
+	if err != nil {
+		return fmt.Errorf("exporting IPAM data: %w", err)
+	}
+	js, err = json.Marshal(ipamData)
+	if err != nil {
+		return err
+	}
+	out.Write(js)
+	out.WriteString("\n")
 	_, err = f.Out.Write(out.Bytes())
 	return err
 }
@@ -265,6 +280,7 @@ Nodes whose Kubernetes node does not exist are skipped with a warning.`,
 type migrationFile struct {
 	resources   []resources.Resource
 	clusterInfo *api.ClusterInformation
+	ipam        *ipam.Export
 }
 
 func readMigrationFile(f *Factory, name string) (*migrationFile, error) {
@@ -291,12 +307,9 @@ func readMigrationFile(f *Factory, name string) (*migrationFile, error) {
 	if err := json.Unmarshal(parts[1], m.clusterInfo); err != nil {
 		return nil, fmt.Errorf("Error reading exported cluster info for migration: %w", err)
 	}
-	var ipam map[string]json.RawMessage
-	if err := json.Unmarshal(parts[2], &ipam); err != nil {
+	m.ipam = &ipam.Export{}
+	if err := json.Unmarshal(parts[2], m.ipam); err != nil {
 		return nil, fmt.Errorf("Failed to read IPAM resources: %w", err)
-	}
-	if len(ipam) > 0 {
-		return nil, errors.New("the file holds IPAM data (written by Calico's own calicoctl?), which this calicoctl cannot import yet: nothing was changed")
 	}
 	return m, nil
 }
@@ -376,7 +389,13 @@ func runMigrateImport(f *Factory, opts *MigrateImportOptions) error {
 		return fmt.Errorf("Failed to update cluster information: %w", err)
 	}
 	fmt.Fprintln(f.Out, "Importing IPAM resources")
-	fmt.Fprintln(f.Out, "No IPAM resources in the file: IPAM data is not migrated yet.")
+	if !file.ipam.Empty() {
+		n, err := ipam.ImportAll(ctx, c.Store(), file.ipam)
+		if err != nil {
+			return fmt.Errorf("Failed to import IPAM resources (imported %d blocks, %d block affinities and %d handles before): %w", n.Blocks, n.Affinities, n.Handles, err)
+		}
+		fmt.Fprintf(f.Out, "Imported %d IPAM blocks, %d block affinities and %d handles\n", n.Blocks, n.Affinities, n.Handles)
+	}
 	fmt.Fprintln(f.Out, migrationDone)
 	return nil
 }

@@ -81,6 +81,7 @@ http://127.0.0.1:2379 (see 'calicoctl datastore serve').`,
 		NewCmdConvert(f, nil),
 		NewCmdConfig(f),
 		NewCmdNode(f),
+		newCmdIPAM(f),
 	)
 	// --log-level is global, with -l as its shorthand except where a command uses -l itself
 	// (get -l SELECTOR, as in kubectl).

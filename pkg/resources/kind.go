@@ -70,6 +70,27 @@ type Kind struct {
 	// Sort orders the items of a list in every output format (tiers by order); nil keeps the
 	// datastore order.
 	Sort func([]Resource)
+	// Storage, when set, places a kind that is not a v3 resource (Calico's IPAM records) in the
+	// backends; nil means the v3 layout.
+	Storage *Storage
+}
+
+// Storage says where a kind that is not a v3 resource lives and how its content is stored, so
+// that the backends hold Calico's own keys, values and custom resources for it.
+type Storage struct {
+	// EtcdKey is the key of the object named name. EtcdPrefix is the key prefix under which the
+	// objects whose names start with namePrefix live ("" for all). EtcdName is the object name
+	// of a key, false for keys under the prefix that hold no object of the kind.
+	EtcdKey    func(name string) string
+	EtcdPrefix func(namePrefix string) string
+	EtcdName   func(key string) (string, bool)
+	// EtcdEncode and EtcdDecode convert between an object and the stored value.
+	EtcdEncode func(Resource) ([]byte, error)
+	EtcdDecode func(value []byte, into Resource) error
+	// CRName is the name of the object's custom resource (crd.projectcalico.org/v1, spec as
+	// is, no metadata annotation); NameFromCR recovers the object name from what was read.
+	CRName     func(name string) string
+	NameFromCR func(Resource) string
 }
 
 // ListKind is the name of the list type of a kind, e.g. "IPPoolList".

@@ -142,6 +142,9 @@ func (s *Store) Close() error {
 
 // Key returns the etcd key of an object.
 func Key(kind *resources.Kind, namespace, name string) string {
+	if kind.Storage != nil {
+		return kind.Storage.EtcdKey(name)
+	}
 	if kind.Namespaced {
 		return Root + kind.Plural + "/" + namespace + "/" + name
 	}
@@ -150,6 +153,12 @@ func Key(kind *resources.Kind, namespace, name string) string {
 
 // listPrefix returns the key prefix that a list covers.
 func listPrefix(kind *resources.Kind, opts datastore.ListOptions) string {
+	if kind.Storage != nil {
+		if opts.Name != "" && !opts.Prefix {
+			return kind.Storage.EtcdKey(opts.Name)
+		}
+		return kind.Storage.EtcdPrefix(opts.Name)
+	}
 	p := Root + kind.Plural + "/"
 	if kind.Namespaced && opts.Namespace != "" {
 		p += opts.Namespace + "/"
@@ -171,6 +180,9 @@ func isPolicy(kind *resources.Kind) bool {
 // encode serialises obj as Calico stores it: TypeMeta set, no resourceVersion, no selfLink, and
 // for policies the v3 name in the projectcalico.org/metadata annotation. obj is left unchanged.
 func encode(kind *resources.Kind, obj resources.Resource) ([]byte, error) {
+	if kind.Storage != nil {
+		return kind.Storage.EtcdEncode(obj)
+	}
 	rv, selfLink, annotations := obj.GetResourceVersion(), obj.GetSelfLink(), obj.GetAnnotations()
 	defer func() {
 		obj.SetResourceVersion(rv)
@@ -203,6 +215,15 @@ func setTypeMeta(kind *resources.Kind, obj resources.Resource) {
 // them.
 func decode(kind *resources.Kind, kv *mvccpb.KeyValue) (resources.Resource, error) {
 	obj := kind.NewObject()
+	if kind.Storage != nil {
+		name, _ := kind.Storage.EtcdName(string(kv.Key))
+		obj.SetName(name)
+		if err := kind.Storage.EtcdDecode(kv.Value, obj); err != nil {
+			return nil, fmt.Errorf("reading %s from etcd: the stored value is not a valid %s: %w", kv.Key, kind.Kind, err)
+		}
+		obj.SetResourceVersion(strconv.FormatInt(kv.ModRevision, 10))
+		return obj, nil
+	}
 	if err := json.Unmarshal(kv.Value, obj); err != nil {
 		return nil, &datastore.UnreadableError{Where: string(kv.Key) + " from etcd", Kind: kind.Kind, Err: err}
 	}
@@ -701,6 +722,13 @@ func decodeAll(kind *resources.Kind, kvs []*mvccpb.KeyValue, opts datastore.List
 	base := len(Root + kind.Plural + "/")
 	keep := kvs[:0:0]
 	for _, kv := range kvs {
+		if kind.Storage != nil {
+			name, ok := kind.Storage.EtcdName(string(kv.Key))
+			if ok && (opts.Name == "" || name == opts.Name || (opts.Prefix && strings.HasPrefix(name, opts.Name))) {
+				keep = append(keep, kv)
+			}
+			continue
+		}
 		rest := string(kv.Key[base:])
 		if strings.Count(rest, "/") != segments-1 {
 			continue

@@ -24,6 +24,9 @@ type CRD struct {
 	Plural     string // e.g. "ippools"
 	Kind       string // e.g. "IPPool"
 	Namespaced bool
+	// storage is set for kinds that are not v3 resources (IPAM records): their custom resource
+	// has its own name and carries the spec alone.
+	storage *resources.Storage
 }
 
 // Name is the CRD's name, e.g. "ippools.crd.projectcalico.org".
@@ -50,6 +53,7 @@ func CRDFor(k *resources.Kind) (CRD, bool) {
 		c = CRD{Plural: k.Plural, Kind: k.Kind}
 	}
 	c.Namespaced = k.Namespaced
+	c.storage = k.Storage
 	return c, true
 }
 
@@ -81,6 +85,9 @@ type customResource struct {
 // projectcalico.org/metadata annotation.
 // name is the custom resource's name: the v3 name, except for a legacy policy.
 func toCR(kind *resources.Kind, crd CRD, obj resources.Resource, name string) (*customResource, error) {
+	if crd.storage != nil {
+		return toStorageCR(crd, obj)
+	}
 	raw, err := json.Marshal(obj)
 	if err != nil {
 		return nil, err
@@ -141,6 +148,9 @@ func fromCR(kind *resources.Kind, raw []byte) (resources.Resource, string, error
 	var c customResource
 	if err := json.Unmarshal(raw, &c); err != nil {
 		return nil, "", fmt.Errorf("reading a %s from the Kubernetes API: %w", kind.Kind, err)
+	}
+	if kind.Storage != nil {
+		return fromStorageCR(kind, &c)
 	}
 	m := c.Metadata
 	uid := m.UID
@@ -270,4 +280,55 @@ func ConvertUID(uid types.UID) (types.UID, error) {
 		u[i] = bits.Reverse8(u[i])
 	}
 	return types.UID(u.String()), nil
+}
+
+// toStorageCR is the custom resource of an IPAM record, as Calico's IPAM clients write it: the
+// spec as is, under Calico's name for it (10-0-0-0-26, <host>-<cidr>, the lower-cased handle).
+func toStorageCR(crd CRD, obj resources.Resource) (*customResource, error) {
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	var v customResource
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, err
+	}
+	m := metav1.ObjectMeta{Name: crd.storage.CRName(obj.GetName()), ResourceVersion: obj.GetResourceVersion(),
+		Labels: obj.GetLabels(), Annotations: obj.GetAnnotations()}
+	if u := obj.GetUID(); u != "" {
+		if uid, err := ConvertUID(u); err == nil {
+			m.UID = uid
+		}
+	}
+	return &customResource{APIVersion: APIVersion, Kind: crd.Kind, Metadata: m, Spec: v.Spec}, nil
+}
+
+func fromStorageCR(kind *resources.Kind, c *customResource) (resources.Resource, string, error) {
+	obj := kind.NewObject()
+	if len(c.Spec) > 0 {
+		v, err := json.Marshal(struct {
+			Spec json.RawMessage `json:"spec"`
+		}{c.Spec})
+		if err != nil {
+			return nil, "", err
+		}
+		if err := json.Unmarshal(v, obj); err != nil {
+			return nil, "", fmt.Errorf("reading %s %s from the Kubernetes API: the stored object is not valid: %w", kind.Kind, c.Metadata.Name, err)
+		}
+	}
+	m := c.Metadata
+	obj.SetName(m.Name)
+	obj.SetResourceVersion(m.ResourceVersion)
+	obj.SetLabels(m.Labels)
+	obj.SetAnnotations(m.Annotations)
+	obj.SetCreationTimestamp(m.CreationTimestamp)
+	if m.UID != "" {
+		uid := m.UID
+		if u, err := ConvertUID(uid); err == nil {
+			uid = u
+		}
+		obj.SetUID(uid)
+	}
+	obj.SetName(kind.Storage.NameFromCR(obj))
+	return obj, m.Name, nil
 }

@@ -234,6 +234,9 @@ func aliasKey(crd CRD, namespace, name string) string {
 
 // crName is the name of the custom resource holding the v3 object namespace/name.
 func (s *Store) crName(crd CRD, namespace, name string) string {
+	if crd.storage != nil {
+		return crd.storage.CRName(name)
+	}
 	if n, ok := s.aliases.Load(aliasKey(crd, namespace, name)); ok {
 		return n.(string)
 	}
@@ -247,7 +250,7 @@ func (s *Store) decode(kind *resources.Kind, crd CRD, raw []byte) (resources.Res
 	if err != nil {
 		return nil, err
 	}
-	if stored != obj.GetName() {
+	if stored != obj.GetName() && crd.storage == nil {
 		s.aliases.Store(aliasKey(crd, obj.GetNamespace(), obj.GetName()), stored)
 	}
 	return obj, nil
@@ -347,6 +350,9 @@ func (s *Store) List(ctx context.Context, kind *resources.Kind, opts datastore.L
 	if isPolicy(kind.Kind) {
 		// A policy's v3 name may be in its metadata annotation rather than the object's name.
 		lopts.FieldSelector = ""
+	}
+	if crd.storage != nil && opts.Name != "" && !opts.Prefix {
+		lopts.FieldSelector = fields.OneTermEqualSelector("metadata.name", crd.storage.CRName(opts.Name)).String()
 	}
 	namespace := ""
 	if crd.Namespaced {

@@ -1,0 +1,400 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kclient "k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/calicoctl-go/calicoctl/internal/testenv"
+	"github.com/calicoctl-go/calicoctl/pkg/client/config"
+	"github.com/calicoctl-go/calicoctl/pkg/client/datastore"
+	"github.com/calicoctl-go/calicoctl/pkg/client/etcdv3"
+	"github.com/calicoctl-go/calicoctl/pkg/client/kubernetes"
+	"github.com/calicoctl-go/calicoctl/pkg/ipam"
+	"github.com/calicoctl-go/calicoctl/pkg/resources"
+	_ "github.com/calicoctl-go/calicoctl/pkg/resources/kinds"
+)
+
+var plugin = "bin/calico-ipam"
+
+// ipamBench measures IPAM: the calico-ipam plugin run as a runtime runs it, the library, and
+// `ipam show` / `ipam check` over many allocations. Its table is appended to the report.
+func ipamBench(etcdEndpoint, dir string, raw *clientv3.Client, ctlWith func(env []string) func(args ...string) (time.Duration, int64, error)) ([]measurement, error) {
+	ctx := context.Background()
+	reset := func() error {
+		_, err := raw.Delete(ctx, "/calico/", clientv3.WithPrefix())
+		return err
+	}
+	store, err := etcdv3.New(etcdv3.Config{Endpoints: []string{etcdEndpoint}, Timeout: time.Minute})
+	if err != nil {
+		return nil, err
+	}
+	defer store.Close()
+	var rows []measurement
+	defer func() {
+		for _, r := range rows {
+			fmt.Fprintf(os.Stderr, "%s: %s (%d KiB)\n", r.what, fmtDur(r.took), r.maxRSS)
+		}
+	}()
+
+	// 1,000 ADDs through the plugin binary for 20 hosts, 8 at once, on etcd.
+	if err := reset(); err != nil {
+		return nil, err
+	}
+	if err := ipamSetup(ctx, store, "10.128.0.0/14", 20); err != nil {
+		return nil, err
+	}
+	conf := func(host int) string {
+		return fmt.Sprintf(`{"cniVersion":"1.0.0","name":"k8s-pod-network","type":"calico","datastore_type":"etcdv3","etcd_endpoints":%q,"nodename":"host-%d","ipam":{"type":"calico-ipam"}}`, etcdEndpoint, host)
+	}
+	took, err := pluginADDs(1000, 8, conf)
+	if err != nil {
+		return nil, err
+	}
+	rows = append(rows, measurement{what: "calico-ipam: 1,000 ADDs, 20 hosts, 8 at once (etcd)", target: "< 3 s (Calico's: ~15 s)", took: took})
+
+	// 10,000 library allocations for 100 hosts, 8 goroutines, beside the raw transactions.
+	if err := reset(); err != nil {
+		return nil, err
+	}
+	if err := ipamSetup(ctx, store, "10.128.0.0/14", 100); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	if err := libraryAllocations(store, 10000, 100, 8); err != nil {
+		return nil, err
+	}
+	took = time.Since(start)
+	limit, err := rawAllocationTxns(ctx, raw, 10000, 100, 8)
+	if err != nil {
+		return nil, err
+	}
+	rows = append(rows, measurement{what: "library: 10,000 allocations, 100 hosts, 8 goroutines (etcd)", target: "< 3 s", took: took,
+		limit: limit, limitBy: "20,000 txns: a handle create and a block compare-and-swap per address, 8 concurrent"})
+
+	// ipam show / check over 1k, 10k, 100k allocations, written as Calico writes them.
+	env := append(os.Environ(), "DATASTORE_TYPE=etcdv3", "ETCD_ENDPOINTS="+etcdEndpoint, "HOME="+dir)
+	ctl := ctlWith(env)
+	for _, n := range []int{1000, 10000, 100000} {
+		if err := reset(); err != nil {
+			return nil, err
+		}
+		if err := ipamSetup(ctx, store, "10.128.0.0/14", 0); err != nil {
+			return nil, err
+		}
+		if err := writeAllocations(ctx, raw, n); err != nil {
+			return nil, err
+		}
+		for _, s := range []struct {
+			what, target string
+			args         []string
+		}{
+			{fmt.Sprintf("ipam show --show-blocks (%s allocations)", thousands(n)), map[int]string{10000: "< 0.5 s"}[n], []string{"ipam", "show", "--show-blocks"}},
+			{fmt.Sprintf("ipam check (%s allocations)", thousands(n)), "", []string{"ipam", "check"}},
+		} {
+			var times []time.Duration
+			var rss int64
+			for i := 0; i < *runs; i++ {
+				t, r, err := ctl(s.args...)
+				if err != nil {
+					return nil, err
+				}
+				times, rss = append(times, t), max(rss, r)
+			}
+			rows = append(rows, measurement{what: s.what, target: s.target, took: median(times), maxRSS: rss})
+		}
+	}
+	if err := reset(); err != nil {
+		return nil, err
+	}
+	// The plugin on the Kubernetes API, last: the API server then loads nothing else.
+	k, err := testenv.StartKubeAPIServer(etcdEndpoint)
+	if err != nil {
+		return nil, err
+	}
+	defer k.Stop()
+	kcfg := &config.CalicoAPIConfig{}
+	kcfg.Spec.Kubeconfig = k.AdminKubeconfig
+	kcfg.Spec.K8sClientQPS, kcfg.Spec.K8sClientBurst = 5000, 5000
+	ks, err := kubernetes.New(kcfg, time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	if err := ks.InstallCRDs(ctx, nil); err != nil {
+		return nil, err
+	}
+	if err := kubeNodes(k.AdminKubeconfig, 20); err != nil {
+		return nil, err
+	}
+	if err := createPods(k.AdminKubeconfig, 1000); err != nil {
+		return nil, err
+	}
+	if err := ipamSetup(ctx, ks, "10.128.0.0/14", 0); err != nil {
+		return nil, err
+	}
+	kconf := func(host int) string {
+		return fmt.Sprintf(`{"cniVersion":"1.0.0","name":"k8s-pod-network","type":"calico","datastore_type":"kubernetes","kubernetes":{"kubeconfig":%q},"nodename":"host-%d","ipam":{"type":"calico-ipam"}}`, k.AdminKubeconfig, host)
+	}
+	if took, err = pluginADDs(1000, 8, kconf); err != nil {
+		return nil, err
+	}
+	rows = append(rows, measurement{what: "calico-ipam: 1,000 ADDs, 20 hosts, 8 at once (Kubernetes API)", took: took})
+
+	return rows, reset()
+}
+
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func create(ctx context.Context, s datastore.Store, kind, js string) error {
+	k, _ := resources.ByKind(kind)
+	obj := k.NewObject()
+	if err := json.Unmarshal([]byte(js), obj); err != nil {
+		return err
+	}
+	_, err := s.Create(ctx, obj)
+	return err
+}
+
+// ipamSetup creates a pool and (on etcd) Node resources host-0..host-(n-1).
+func ipamSetup(ctx context.Context, s datastore.Store, cidr string, hosts int) error {
+	if err := create(ctx, s, "IPPool", fmt.Sprintf(`{"metadata":{"name":"bench"},"spec":{"cidr":%q,"blockSize":26,"nodeSelector":"all()"}}`, cidr)); err != nil {
+		return err
+	}
+	for i := 0; i < hosts; i++ {
+		if err := create(ctx, s, "Node", fmt.Sprintf(`{"metadata":{"name":"host-%d"}}`, i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pluginADDs runs n ADDs of the plugin binary, parallel at once, hosts round-robin over 20, for
+// the pods bench/pod-00000... (which exist in the Kubernetes case: the plugin reads their
+// annotations).
+func pluginADDs(n, parallel int, conf func(host int) string) (time.Duration, error) {
+	work := make(chan int)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 0; w < parallel; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				cmd := exec.Command(plugin)
+				cmd.Env = []string{"CNI_COMMAND=ADD", fmt.Sprintf("CNI_CONTAINERID=bench-%d", i), "CNI_NETNS=/var/run/netns/x", "CNI_IFNAME=eth0", "CNI_PATH=/opt/cni/bin",
+					fmt.Sprintf("CNI_ARGS=K8S_POD_NAMESPACE=bench;K8S_POD_NAME=pod-%05d", i)}
+				cmd.Stdin = strings.NewReader(conf(i % 20))
+				if out, err := cmd.Output(); err != nil {
+					errs <- fmt.Errorf("calico-ipam ADD: %v: %s", err, out)
+				}
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	took := time.Since(start)
+	close(errs)
+	for err := range errs {
+		return 0, err
+	}
+	return took, nil
+}
+
+func libraryAllocations(store datastore.Store, n, hosts, workers int) error {
+	c := ipam.New(store)
+	work := make(chan int)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				host := fmt.Sprintf("host-%d", i%hosts)
+				_, _, err := c.AutoAssign(context.Background(), ipam.AutoAssignArgs{Num4: 1, HandleID: fmt.Sprintf("h-%d", i), Hostname: host,
+					Attrs: map[string]string{ipam.AttrNode: host}})
+				if err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		return err
+	}
+	return nil
+}
+
+// rawAllocationTxns is the floor of n allocations: per address, the create-if-absent of its
+// handle and a compare-and-swap of its host's block (here: a put conditional on the revision the
+// writer last saw), with the same concurrency.
+func rawAllocationTxns(ctx context.Context, cli *clientv3.Client, n, hosts, workers int) (time.Duration, error) {
+	block := fmt.Sprintf(`{"cidr":"10.200.0.0/26","affinity":"host:h","allocations":[%s],"unallocated":[],"attributes":[],"sequenceNumber":1,"deleted":false}`, strings.Repeat("null,", 63)+"null")
+	revs := make([]int64, hosts)
+	for h := range revs {
+		r, err := cli.Put(ctx, fmt.Sprintf("/calico/bench/block/%d", h), block)
+		if err != nil {
+			return 0, err
+		}
+		revs[h] = r.Header.Revision
+	}
+	var mu sync.Mutex
+	work := make(chan int)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				key := fmt.Sprintf("/calico/bench/handle/h-%d", i)
+				cli.Txn(ctx).If(clientv3.Compare(clientv3.Version(key), "=", 0)).Then(clientv3.OpPut(key, `{"block":{"10.200.0.0/26":1},"deleted":false}`)).Commit()
+				h := i % hosts
+				bkey := fmt.Sprintf("/calico/bench/block/%d", h)
+				mu.Lock()
+				rev := revs[h]
+				mu.Unlock()
+				r, err := cli.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(bkey), "=", rev)).Then(clientv3.OpPut(bkey, block)).Commit()
+				if err == nil && r.Succeeded {
+					mu.Lock()
+					revs[h] = max(revs[h], r.Header.Revision)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return time.Since(start), nil
+}
+
+// writeAllocations writes n allocations the way Calico stores them, straight into etcd (set-up,
+// not measured): full /26 blocks of the bench pool, one handle per address, 20 hosts.
+func writeAllocations(ctx context.Context, cli *clientv3.Client, n int) error {
+	type kv struct{ k, v string }
+	var kvs []kv
+	for b := 0; b*64 < n; b++ {
+		cidr := fmt.Sprintf("10.%d.%d.%d/26", 128+(b>>10), (b>>2)&255, (b&3)*64)
+		host := fmt.Sprintf("host-%d", b%20)
+		count := min(64, n-b*64)
+		allocs := make([]string, 64)
+		var unalloc, attrs []string
+		for o := 0; o < 64; o++ {
+			if o < count {
+				allocs[o] = fmt.Sprint(o)
+				attrs = append(attrs, fmt.Sprintf(`{"handle_id":"k8s-pod-network.c%d-%d","secondary":{"namespace":"bench","node":%q,"pod":"pod-%d-%d"}}`, b, o, host, b, o))
+				kvs = append(kvs, kv{fmt.Sprintf("/calico/ipam/v2/handle/k8s-pod-network.c%d-%d", b, o), fmt.Sprintf(`{"block":{%q:1},"deleted":false}`, cidr)})
+			} else {
+				allocs[o] = "null"
+				unalloc = append(unalloc, fmt.Sprint(o))
+			}
+		}
+		name := strings.Replace(cidr, "/", "-", 1)
+		kvs = append(kvs,
+			kv{"/calico/ipam/v2/assignment/ipv4/block/" + name, fmt.Sprintf(`{"cidr":%q,"affinity":"host:%s","allocations":[%s],"unallocated":[%s],"attributes":[%s],"sequenceNumber":1,"sequenceNumberForAllocation":{},"deleted":false}`,
+				cidr, host, strings.Join(allocs, ","), strings.Join(unalloc, ","), strings.Join(attrs, ","))},
+			kv{fmt.Sprintf("/calico/ipam/v2/host/%s/ipv4/block/%s", host, name), `{"state":"confirmed","deleted":false}`})
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w * 100; i < len(kvs); i += 16 * 100 {
+				var ops []clientv3.Op
+				for _, x := range kvs[i:min(i+100, len(kvs))] {
+					ops = append(ops, clientv3.OpPut(x.k, x.v))
+				}
+				if _, err := cli.Txn(ctx).Then(ops...).Commit(); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+// kubeNodes creates the Kubernetes nodes host-0..host-(n-1).
+func kubeNodes(kubeconfig string, n int) error {
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return err
+	}
+	cs, err := kclient.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("host-%d", i)}}
+		if _, err := cs.CoreV1().Nodes().Create(context.Background(), node, metav1.CreateOptions{}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeIPAM appends the IPAM table to the report.
+func writeIPAM(path string, rows []measurement) error {
+	var b strings.Builder
+	b.WriteString("\n## IPAM\n\n")
+	b.WriteString("The calico-ipam plugin is the built `bin/calico-ipam` run as a container runtime runs it (one process per\n")
+	b.WriteString("ADD, CNI environment and configuration on stdin); the library figure is pkg/ipam in one process; `ipam\n")
+	b.WriteString("show` and `ipam check` run `bin/calicoctl` over allocations written into etcd as Calico writes them (full\n")
+	b.WriteString("/26 blocks, one handle per address). Raw limit: the bare etcd client sending the transactions the same\n")
+	b.WriteString("allocations need.\n\n")
+	b.WriteString("| operation | time | peak memory | target | raw limit | raw limit measured as |\n|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		limit, by, target, mem := "–", "–", "–", "–"
+		if r.limit > 0 {
+			limit, by = fmtDur(r.limit), r.limitBy
+		}
+		if r.target != "" {
+			target = r.target
+		}
+		if r.maxRSS > 0 {
+			mem = fmt.Sprintf("%.0f MB", float64(r.maxRSS)/1024)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", r.what, fmtDur(r.took), mem, target, limit, by)
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = f.WriteString(b.String())
+	return err
+}

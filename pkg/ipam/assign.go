@@ -1,0 +1,499 @@
+package ipam
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sort"
+	"sync"
+
+	"github.com/calicoctl-go/calicoctl/pkg/client/datastore"
+	"github.com/calicoctl-go/calicoctl/pkg/resources"
+	"github.com/calicoctl-go/calicoctl/pkg/resources/api"
+	"github.com/calicoctl-go/calicoctl/pkg/resources/selector"
+)
+
+// AutoAssignArgs is one allocation request.
+type AutoAssignArgs struct {
+	Num4, Num6 int
+	// HandleID names the allocation, for releasing it later (CNI: k8s-pod-network.<container>).
+	HandleID string
+	// Attrs are the owner attributes (node, pod, namespace, timestamp...).
+	Attrs map[string]string
+	// Hostname is the node the addresses are for; the Node resource must exist.
+	Hostname string
+	// IPv4Pools and IPv6Pools restrict the allocation to these pools (CIDRs), whatever their
+	// node selectors say; empty means every enabled, automatic pool that selects the node.
+	IPv4Pools, IPv6Pools []netip.Prefix
+	// MaxBlocksPerHost overrides the configured limit when lower (0: the configuration's).
+	MaxBlocksPerHost int
+	// IntendedUse is Workload (the default), Tunnel or LoadBalancer.
+	IntendedUse string
+}
+
+// AutoAssign allocates addresses for a host. It returns them with their block's prefix length
+// (10.0.0.5/26), as Calico does; on error it returns what was allocated before it (the caller
+// releases them by handle).
+func (c *Client) AutoAssign(ctx context.Context, args AutoAssignArgs) (v4, v6 []netip.Prefix, err error) {
+	if args.HandleID == "" {
+		return nil, nil, errors.New("an allocation needs a handle ID")
+	}
+	if args.Num4+args.Num6 == 0 {
+		return nil, nil, nil
+	}
+	args.HandleID = sanitizeHandle(args.HandleID)
+	if args.IntendedUse == "" {
+		args.IntendedUse = UseWorkload
+	}
+	if args.IntendedUse == UseLoadBalancer {
+		// Calico keeps LoadBalancer blocks under the virtual host "load-balancer"
+		// (/calico/ipam/v2/virtual/...), which this package does not write yet.
+		return nil, nil, errors.New("assigning LoadBalancer addresses is not supported by this IPAM yet: Calico's kube-controllers assigns them")
+	}
+	// The reads an allocation starts from are independent: make them at once, so that an
+	// allocation costs the latency of one read before its writes.
+	var (
+		cfg      Config
+		pools    []pool
+		reserved func(netip.Addr) bool
+		node     resources.Resource
+		affs     []*api.BlockAffinity
+		errs     [5]error
+		wg       sync.WaitGroup
+	)
+	wg.Add(5)
+	go func() { defer wg.Done(); cfg, errs[0] = c.GetConfig(ctx) }()
+	go func() { defer wg.Done(); pools, errs[1] = c.listPools(ctx) }()
+	go func() { defer wg.Done(); reserved, errs[2] = c.reservations(ctx) }()
+	go func() { defer wg.Done(); node, errs[3] = c.store.Get(ctx, nodeKind, "", args.Hostname) }()
+	go func() { defer wg.Done(); affs, errs[4] = c.ListAffinities(ctx, args.Hostname) }()
+	wg.Wait()
+	if datastore.IsDoesNotExist(errs[3]) {
+		return nil, nil, fmt.Errorf("node %q does not exist: addresses are assigned to the hosts of Node resources; create the Node or check the host name", args.Hostname)
+	} else if errs[3] != nil {
+		errs[3] = fmt.Errorf("reading node %s: %w", args.Hostname, errs[3])
+	}
+	for _, err := range errs {
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	labels := node.GetLabels()
+	r := &request{c: c, args: args, cfg: cfg, reserved: reserved, affinities: affs}
+	if args.Num4 > 0 {
+		ps, err := selectPools(pools, false, args.IPv4Pools, labels, args)
+		if err != nil {
+			return nil, nil, err
+		}
+		if v4, err = r.assign(ctx, ps, args.Num4); err != nil {
+			return v4, nil, err
+		}
+	}
+	if args.Num6 > 0 {
+		ps, err := selectPools(pools, true, args.IPv6Pools, labels, args)
+		if err != nil {
+			return v4, nil, err
+		}
+		if v6, err = r.assign(ctx, ps, args.Num6); err != nil {
+			return v4, v6, err
+		}
+	}
+	return v4, v6, nil
+}
+
+// selectPools is Calico's determinePools: the requested pools (which must exist and be
+// enabled), or else every enabled automatic pool whose node selector matches; then those that
+// allow the intended use.
+func selectPools(all []pool, v6 bool, requested []netip.Prefix, nodeLabels map[string]string, args AutoAssignArgs) ([]pool, error) {
+	version := 4
+	if v6 {
+		version = 6
+	}
+	var out []pool
+	if len(requested) > 0 {
+		for _, want := range requested {
+			found := false
+			for _, p := range all {
+				if p.prefix == want.Masked() {
+					if p.spec.Disabled {
+						return nil, fmt.Errorf("the requested IP pool %s is disabled", want)
+					}
+					out = append(out, p)
+					found = true
+				}
+			}
+			if !found {
+				return nil, fmt.Errorf("the requested IP pool %s does not exist: create it or name an existing pool", want)
+			}
+		}
+	} else {
+		for _, p := range all {
+			if p.prefix.Addr().Is6() != v6 || p.spec.Disabled {
+				continue
+			}
+			if p.spec.AssignmentMode != nil && *p.spec.AssignmentMode == api.AssignmentModeManual {
+				continue
+			}
+			if sel := p.spec.NodeSelector; sel != "" && sel != "all()" {
+				s, err := selector.Parse(sel)
+				if err != nil || !s.Evaluate(nodeLabels) {
+					continue
+				}
+			}
+			out = append(out, p)
+		}
+	}
+	kept := out[:0]
+	for _, p := range out {
+		if p.prefix.Addr().Is6() == v6 && p.allows(args.IntendedUse) {
+			kept = append(kept, p)
+		}
+	}
+	if len(kept) == 0 {
+		return nil, fmt.Errorf("%w for node %s: no enabled IPv%d pool allows %s addresses on this node (check the pools' nodeSelector, disabled and allowedUses)", ErrNoPools, args.Hostname, version, args.IntendedUse)
+	}
+	return kept, nil
+}
+
+// request carries one AutoAssign through its IP versions.
+type request struct {
+	c        *Client
+	args     AutoAssignArgs
+	cfg      Config
+	reserved func(netip.Addr) bool
+	// affinities are the host's, read when the request started.
+	affinities []*api.BlockAffinity
+}
+
+func inPools(pools []pool, p netip.Prefix) bool {
+	for _, pl := range pools {
+		if pl.prefix.Contains(p.Addr()) && pl.blockBits == p.Bits() {
+			return true
+		}
+	}
+	return false
+}
+
+// assign allocates num addresses from pools: first from the host's blocks, then from blocks it
+// claims, then (without strict affinity) borrowed from other blocks.
+func (r *request) assign(ctx context.Context, pools []pool, num int) ([]netip.Prefix, error) {
+	c, host := r.c, r.args.Hostname
+	maxBlocks := r.cfg.MaxBlocksPerHost
+	if r.args.MaxBlocksPerHost > 0 && (maxBlocks == 0 || r.args.MaxBlocksPerHost < maxBlocks) {
+		maxBlocks = r.args.MaxBlocksPerHost
+	}
+	if maxBlocks == 0 {
+		maxBlocks = 20
+	}
+	var owned []netip.Prefix
+	for _, a := range r.affinities {
+		if p, err := netip.ParsePrefix(a.Spec.CIDR); err == nil && a.Spec.Node == host && inPools(pools, p) {
+			owned = append(owned, p)
+		}
+	}
+	var out []netip.Prefix
+	take := func(b netip.Prefix, affinityCheck bool) error {
+		ips, err := c.assignFromBlock(ctx, b, num-len(out), r.args.HandleID, r.args.Attrs, host, affinityCheck, r.reserved)
+		for _, ip := range ips {
+			out = append(out, netip.PrefixFrom(ip, b.Bits()))
+		}
+		return err
+	}
+	for _, b := range owned {
+		if len(out) == num {
+			return out, nil
+		}
+		if err := take(b, true); err != nil {
+			return out, err
+		}
+	}
+	limitHit := false
+	for len(out) < num && r.cfg.AutoAllocateBlocks {
+		if len(owned) >= maxBlocks {
+			limitHit = true
+			break
+		}
+		b, err := c.findAndClaimBlock(ctx, pools, host, owned)
+		if err != nil {
+			return out, err
+		}
+		if b == nil {
+			break // no free block left in the pools
+		}
+		owned = append(owned, *b)
+		if err := take(*b, true); err != nil {
+			return out, err
+		}
+	}
+	if len(out) < num && !r.cfg.StrictAffinity {
+		if err := r.borrow(ctx, pools, num, &out, take); err != nil {
+			return out, err
+		}
+	}
+	if len(out) < num {
+		switch {
+		case r.cfg.StrictAffinity:
+			return out, fmt.Errorf("assigned %d of %d addresses for %s: no more free affine blocks and strict affinity enabled", len(out), num, host)
+		case limitHit && len(out) == 0:
+			return out, fmt.Errorf("%w (%d) and no other block has a free address", ErrBlockLimit, maxBlocks)
+		default:
+			return out, fmt.Errorf("assigned %d of %d addresses for %s: the IP pools (%s) are exhausted", len(out), num, host, poolNames(pools))
+		}
+	}
+	return out, nil
+}
+
+func poolNames(pools []pool) string {
+	s := ""
+	for i, p := range pools {
+		if i > 0 {
+			s += ", "
+		}
+		s += p.name + " " + p.prefix.String()
+	}
+	return s
+}
+
+// borrow takes free addresses from blocks of the pools that are not the host's.
+func (r *request) borrow(ctx context.Context, pools []pool, num int, out *[]netip.Prefix, take func(netip.Prefix, bool) error) error {
+	blocks, err := r.c.ListBlocks(ctx)
+	if err != nil {
+		return err
+	}
+	sort.Slice(blocks, func(i, j int) bool { return blocks[i].Name < blocks[j].Name })
+	for _, obj := range blocks {
+		if len(*out) == num {
+			return nil
+		}
+		b, err := wrapBlock(obj)
+		if err != nil || !inPools(pools, b.prefix) || b.freeCount(r.reserved) == 0 {
+			continue
+		}
+		if err := take(b.prefix, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// findAndClaimBlock walks each pool's blocks from the host's starting point and claims the
+// first subnet that has no block (or reclaims another host's long-empty block). nil means the
+// pools have no free block.
+func (c *Client) findAndClaimBlock(ctx context.Context, pools []pool, host string, owned []netip.Prefix) (*netip.Prefix, error) {
+	// Most of the time one of the first subnets of the host's walk is free: look at those one
+	// by one before reading every block of the cluster.
+	if p, err := c.claimNearStart(ctx, pools, host, owned); p != nil || err != nil {
+		return p, err
+	}
+	for attempt := 0; attempt < datastoreRetries; attempt++ {
+		blocks, err := c.ListBlocks(ctx)
+		if err != nil {
+			return nil, err
+		}
+		existing := make(map[netip.Prefix]*api.IPAMBlock, len(blocks))
+		for _, b := range blocks {
+			if p, err := netip.ParsePrefix(b.Spec.CIDR); err == nil {
+				existing[p.Masked()] = b
+			}
+		}
+		var candidate *netip.Prefix
+		var reclaim *api.IPAMBlock
+		for _, p := range pools {
+			n := subnetCount(p.prefix, p.blockBits)
+			start := hostStart(host, n)
+			// Among any len(existing)+1 consecutive subnets one is free, unless the pool is
+			// full: the walk is never longer than that.
+			limit := n
+			if uint64(len(existing))+1 < limit {
+				limit = uint64(len(existing)) + 1
+			}
+			for i := uint64(0); i < limit; i++ {
+				s := subnet(p.prefix, p.blockBits, (start+i)%n)
+				b, taken := existing[s]
+				if !taken {
+					candidate = &s
+					break
+				}
+				if reclaim == nil && b.Spec.Affinity != nil && *b.Spec.Affinity != "host:"+host && b.Spec.AffinityClaimTime != nil &&
+					c.now().Sub(b.Spec.AffinityClaimTime.Time) > emptyBlockReclaimAge {
+					if wb, err := wrapBlock(b); err == nil && wb.empty() {
+						reclaim = b
+					}
+				}
+			}
+			if candidate != nil {
+				break
+			}
+		}
+		if candidate == nil && reclaim != nil {
+			// Another host's empty block: release its affinity (only if still empty and
+			// unchanged), then claim it.
+			wb, _ := wrapBlock(reclaim)
+			if err := c.ReleaseAffinity(ctx, wb.host(), wb.prefix, true); err != nil && !errors.Is(err, errBlockNotEmpty) {
+				return nil, err
+			}
+			candidate = &wb.prefix
+		}
+		if candidate == nil {
+			return nil, nil
+		}
+		if _, err := c.claimBlock(ctx, host, *candidate); err != nil {
+			if errors.Is(err, errBlockClaimConflict) {
+				continue
+			}
+			return nil, err
+		}
+		return candidate, nil
+	}
+	return nil, fmt.Errorf("claiming a block for %s: too many concurrent claims", host)
+}
+
+// nearStart is how many subnets of its walk a host reads one by one before listing all blocks.
+const nearStart = 32
+
+// claimNearStart claims the first free subnet among the first nearStart of each pool's walk,
+// in the order the full walk would find it; nil when they are all taken.
+func (c *Client) claimNearStart(ctx context.Context, pools []pool, host string, owned []netip.Prefix) (*netip.Prefix, error) {
+	mine := map[netip.Prefix]bool{}
+	for _, o := range owned {
+		mine[o] = true
+	}
+	for _, p := range pools {
+		n := subnetCount(p.prefix, p.blockBits)
+		start := hostStart(host, n)
+		for i := uint64(0); i < min(n, nearStart); i++ {
+			s := subnet(p.prefix, p.blockBits, (start+i)%n)
+			if mine[s] {
+				continue
+			}
+			b, err := c.getBlock(ctx, s)
+			if err != nil {
+				return nil, err
+			}
+			if b != nil {
+				continue
+			}
+			if _, err := c.claimBlock(ctx, host, s); err != nil {
+				if errors.Is(err, errBlockClaimConflict) {
+					continue
+				}
+				return nil, err
+			}
+			return &s, nil
+		}
+	}
+	return nil, nil
+}
+
+// assignFromBlock allocates up to num free addresses of one block: handle first, then the
+// block by compare-and-swap; a lost race undoes the handle and tries again on the new block.
+// With affinityCheck, only a block affine to host is used.
+func (c *Client) assignFromBlock(ctx context.Context, prefix netip.Prefix, num int, handle string, attrs map[string]string, host string, affinityCheck bool, reserved func(netip.Addr) bool) ([]netip.Addr, error) {
+	for attempt := 0; attempt < datastoreRetries; attempt++ {
+		// The block as this client last wrote it saves a read; the compare-and-swap below
+		// fails if anyone changed it since, and the loop then reads it.
+		b := c.cachedBlock(prefix)
+		cached := b != nil
+		if !cached {
+			var err error
+			if b, err = c.getBlock(ctx, prefix); err != nil || b == nil {
+				return nil, err
+			}
+		}
+		var ips []netip.Addr
+		if !affinityCheck || b.affinity() == "host:"+host {
+			ips = b.autoAssign(num, handle, attrs, reserved)
+		}
+		if len(ips) == 0 {
+			if cached {
+				// Only what is stored decides that the block has no room for us.
+				c.forgetBlock(prefix)
+				continue
+			}
+			return nil, nil
+		}
+		if err := c.incrementHandle(ctx, handle, prefix.String(), len(ips)); err != nil {
+			return nil, err
+		}
+		err := c.writeBlock(ctx, b)
+		if err == nil {
+			c.rememberBlock(b)
+			return ips, nil
+		}
+		c.forgetBlock(prefix)
+		if derr := c.decrementHandle(ctx, handle, prefix.String(), len(ips)); derr != nil {
+			return nil, derr
+		}
+		if !datastore.IsConflict(err) && !datastore.IsDoesNotExist(err) {
+			return nil, fmt.Errorf("writing IPAM block %s: %w", prefix, err)
+		}
+	}
+	return nil, fmt.Errorf("assigning from IPAM block %s: too many concurrent changes", prefix)
+}
+
+// AssignIPArgs is a request for one given address.
+type AssignIPArgs struct {
+	IP          netip.Addr
+	HandleID    string
+	Attrs       map[string]string
+	Hostname    string
+	IntendedUse string
+}
+
+// AssignIP allocates one given address. The address must be in a pool (which must allow the
+// use, when one is given); a missing block is claimed for the host.
+func (c *Client) AssignIP(ctx context.Context, args AssignIPArgs) error {
+	if args.HandleID == "" {
+		return errors.New("an allocation needs a handle ID")
+	}
+	args.HandleID = sanitizeHandle(args.HandleID)
+	pools, err := c.listPools(ctx)
+	if err != nil {
+		return err
+	}
+	p, ok := poolFor(pools, args.IP)
+	if !ok {
+		return fmt.Errorf("%s is not in any IP pool: create a pool holding it first", args.IP)
+	}
+	if args.IntendedUse != "" && !p.allows(args.IntendedUse) {
+		return fmt.Errorf("IP pool %s does not allow %s addresses (allowedUses)", p.name, args.IntendedUse)
+	}
+	cfg, err := c.GetConfig(ctx)
+	if err != nil {
+		return err
+	}
+	prefix := netip.PrefixFrom(args.IP, p.blockBits).Masked()
+	for attempt := 0; attempt < datastoreRetries; attempt++ {
+		b, err := c.getBlock(ctx, prefix)
+		if err != nil {
+			return err
+		}
+		if b == nil {
+			if _, err := c.claimBlock(ctx, args.Hostname, prefix); err != nil && !errors.Is(err, errBlockClaimConflict) {
+				return err
+			}
+			continue
+		}
+		if cfg.StrictAffinity && b.affinity() != "host:"+args.Hostname {
+			return fmt.Errorf("cannot assign %s to %s: its block %s belongs to %q and strict affinity is enabled", args.IP, args.Hostname, prefix, b.affinity())
+		}
+		if !b.assign(args.IP, args.HandleID, args.Attrs) {
+			return fmt.Errorf("%w: %s", ErrAlreadyAssigned, args.IP)
+		}
+		if err := c.incrementHandle(ctx, args.HandleID, prefix.String(), 1); err != nil {
+			return err
+		}
+		err = c.writeBlock(ctx, b)
+		if err == nil {
+			return nil
+		}
+		if derr := c.decrementHandle(ctx, args.HandleID, prefix.String(), 1); derr != nil {
+			return derr
+		}
+		if !datastore.IsConflict(err) && !datastore.IsDoesNotExist(err) {
+			return err
+		}
+	}
+	return fmt.Errorf("assigning %s: too many concurrent changes", args.IP)
+}
