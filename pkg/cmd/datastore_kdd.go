@@ -390,7 +390,7 @@ func runMigrateImport(f *Factory, opts *MigrateImportOptions) error {
 	}
 	fmt.Fprintln(f.Out, "Importing IPAM resources")
 	if !file.ipam.Empty() {
-		n, err := ipam.ImportAll(ctx, c.Store(), file.ipam)
+		n, err := ipam.ImportAll(f.ipamContext(), c.Store(), file.ipam)
 		if err != nil {
 			return fmt.Errorf("Failed to import IPAM resources (imported %d blocks, %d block affinities and %d handles before): %w", n.Blocks, n.Affinities, n.Handles, err)
 		}

@@ -1,8 +1,6 @@
 package cmd
 
 import (
-	"context"
-
 	"github.com/spf13/cobra"
 
 	"github.com/calicoctl-go/calicoctl/pkg/client"
@@ -14,7 +12,7 @@ import (
 func newCmdIPAM(f *Factory) *cobra.Command {
 	return ipamcmd.NewCmdIPAM(&ipamcmd.Env{
 		Out: f.Out, ErrOut: f.ErrOut,
-		Context: func() context.Context { return f.ctx() },
+		Context: f.ipamContext,
 		Client:  func(configPath string) (*client.Client, error) { return f.Client(configPath, true) },
 		Version: version.Version,
 	})

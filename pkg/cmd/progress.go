@@ -10,6 +10,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/calicoctl-go/calicoctl/pkg/client"
+	"github.com/calicoctl-go/calicoctl/pkg/ipam"
 	"github.com/calicoctl-go/calicoctl/pkg/resources"
 )
 
@@ -80,4 +81,28 @@ func (f *Factory) batch(ctx context.Context, verb string, objs []resources.Resou
 		p.Add(1)
 		return err
 	})
+}
+
+// ipamProgress draws the bars of pkg/ipam's long operations (ipam check, release of a report,
+// the IPAM part of a migration import) with the same hook.
+type ipamProgress struct {
+	f   *Factory
+	bar *Progress
+}
+
+func (p *ipamProgress) Start(total int, what string) {
+	p.bar.Done()
+	p.bar = p.f.Progress(total, what)
+}
+
+func (p *ipamProgress) Add(n int) { p.bar.Add(n) }
+
+func (p *ipamProgress) Done() {
+	p.bar.Done()
+	p.bar = nil
+}
+
+// ipamContext is the command's context with IPAM progress reported on the terminal.
+func (f *Factory) ipamContext() context.Context {
+	return ipam.WithProgress(f.ctx(), &ipamProgress{f: f})
 }

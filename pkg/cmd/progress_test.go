@@ -2,6 +2,7 @@ package cmd_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,9 @@ import (
 	"testing"
 
 	"github.com/creack/pty"
+
+	"github.com/calicoctl-go/calicoctl/pkg/client/etcdv3"
+	"github.com/calicoctl-go/calicoctl/pkg/ipam"
 )
 
 // manyNetworkSets is a manifest of n GlobalNetworkSets, enough for a progress bar.
@@ -57,6 +61,35 @@ func TestProgressBar(t *testing.T) {
 		if !strings.Contains(tty, tc.what) || !strings.Contains(tty, "/300") {
 			t.Errorf("%v: no progress bar on the terminal: %q", tc.args, tty)
 		}
+	}
+
+	// ipam check over many blocks: a bar on a terminal, none in a pipe.
+	var nodes strings.Builder
+	nodes.WriteString(strings.Replace(pool1, "10.1.0.0/16", "10.60.0.0/16", 1))
+	for i := 0; i < 120; i++ {
+		fmt.Fprintf(&nodes, "---\napiVersion: projectcalico.org/v3\nkind: Node\nmetadata:\n  name: n%d\n", i)
+	}
+	if r := runProgram(t, env, "", bin, "apply", "-f", writeFile(t, "nodes.yaml", nodes.String())); r.code != 0 {
+		t.Fatalf("apply nodes: %d %q", r.code, r.stderr)
+	}
+	store, err := etcdv3.New(etcdv3.Config{Endpoints: []string{ds.Env["ETCD_ENDPOINTS"]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ic := ipam.New(store)
+	for i := 0; i < 120; i++ { // one block each
+		host := fmt.Sprintf("n%d", i)
+		if _, _, err := ic.AutoAssign(context.Background(), ipam.AutoAssignArgs{Num4: 1, HandleID: "h-" + host, Hostname: host}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := runProgram(t, env, "", bin, "ipam", "check"); r.code != 0 || r.stderr != "" {
+		t.Errorf("ipam check in a pipe: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if stdout, tty, code := runWithTTYStderr(t, env, bin, "ipam", "check"); code != 0 || !strings.Contains(stdout, "Checking IPAM for inconsistencies") ||
+		!strings.Contains(tty, "checking blocks") || !strings.Contains(tty, "/120") {
+		t.Errorf("ipam check under a terminal: exit %d, stdout %q, terminal %q", code, stdout, tty)
 	}
 
 	// Small batches stay quiet even on a terminal.

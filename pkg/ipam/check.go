@@ -159,7 +159,11 @@ func (c *Client) Check(ctx context.Context, ci *api.ClusterInformation, version 
 	}
 	allocated := map[netip.Addr]bool{}
 	referenced := map[string]bool{}
+	progress := progressOf(ctx)
+	progress.Start(len(blocks), "checking blocks")
+	defer progress.Done()
 	for _, obj := range blocks {
+		progress.Add(1)
 		b, err := wrapBlock(obj)
 		if err != nil {
 			r.InvalidBlocks = append(r.InvalidBlocks, fmt.Sprintf("%s: invalid CIDR", obj.Spec.CIDR))

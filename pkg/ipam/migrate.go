@@ -149,7 +149,11 @@ func ImportAll(ctx context.Context, store datastore.Store, e *Export) (ImportCou
 			return n, err
 		}
 	}
+	progress := progressOf(ctx)
+	progress.Start(len(objs), "importing IPAM")
+	defer progress.Done()
 	for _, obj := range objs {
+		progress.Add(1)
 		_, err := store.Create(ctx, obj)
 		if cfg, ok := obj.(*api.IPAMConfig); ok && datastore.IsAlreadyExists(err) {
 			// In Kubernetes the v3 IPAMConfiguration imported with the resources is the same

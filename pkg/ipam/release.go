@@ -238,7 +238,11 @@ func (c *Client) ReleaseReported(ctx context.Context, allocs []AllocationInfo) (
 		byBlock[p] = append(byBlock[p], a)
 	}
 	released := 0
+	progress := progressOf(ctx)
+	progress.Start(len(order), "releasing")
+	defer progress.Done()
 	for _, p := range order {
+		progress.Add(1)
 		n, err := c.releaseReportedFromBlock(ctx, p, byBlock[p])
 		released += n
 		if err != nil {
