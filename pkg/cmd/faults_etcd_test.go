@@ -225,6 +225,17 @@ func TestEtcdMisconfigurationMatrix(t *testing.T) {
 		})
 	}
 
+	// version says why it cannot read the cluster's version rather than that it is unknown
+	// (a wrong password fails as the client connects).
+	t.Run("version with a wrong password", func(t *testing.T) {
+		c := useEnv(t, with(map[string]string{"ETCD_PASSWORD": "wrong"}))
+		r := c.run("", "version")
+		want := "unable to retrieve Cluster Version or Type: connection is unauthorized: etcd at " + ep + " rejected the user name or password of user \"calico\""
+		if r.code != 1 || !strings.HasPrefix(r.stdout, "Client Version:") || !strings.HasPrefix(r.stderr, want) {
+			t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+		}
+	})
+
 	// The right settings work, and only the user's own prefix is written.
 	c := useEnv(t, good)
 	c.ok("apply", "-f", writeFile(t, "pool.yaml", pool1))

@@ -56,6 +56,11 @@ func runVersion(f *Factory, opts *VersionOptions) error {
 	}
 	c, err := f.Client(opts.Config, false)
 	if err != nil {
+		if datastore.IsConnection(err) {
+			// Configured, but the datastore refused or did not answer (a connection that
+			// authenticates at once fails here): say why, as any other command would.
+			return fmt.Errorf("unable to retrieve Cluster Version or Type: %w", err)
+		}
 		// As in calicoctl: without a usable configuration only the client version is known.
 		fmt.Fprintln(f.Out, "Unable to detect installed Calico version")
 		return nil
