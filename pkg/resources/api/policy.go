@@ -87,6 +87,14 @@ type EntityRule struct {
 	ServiceAccounts   *ServiceAccountMatch `json:"serviceAccounts,omitempty"`
 }
 
+// IsZero reports an EntityRule that matches on nothing, which omitzero then leaves out: empty
+// lists count as absent, so that `ports: []` is stored and printed as Calico prints no ports, and
+// an object reads back as it was written.
+func (e EntityRule) IsZero() bool {
+	return len(e.Nets) == 0 && e.Selector == "" && e.NamespaceSelector == "" && e.Services == nil &&
+		len(e.Ports) == 0 && len(e.NotNets) == 0 && e.NotSelector == "" && len(e.NotPorts) == 0 && e.ServiceAccounts == nil
+}
+
 // ServiceMatch matches the endpoints of a Kubernetes Service.
 type ServiceMatch struct {
 	Name      string `json:"name,omitempty"`
