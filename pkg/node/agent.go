@@ -62,7 +62,12 @@ func (a *Agent) Serve(ctx context.Context, started func()) error {
 	}
 	a.kick = make(chan struct{}, 1)
 	var wg sync.WaitGroup
-	for _, kind := range []string{"Node", "BGPPeer", "BGPConfiguration"} {
+	kinds := []string{"Node", "BGPPeer", "BGPConfiguration"}
+	if a.Blocks != nil {
+		// Affinities give the node's blocks; blocks' allocations its borrowed addresses.
+		kinds = append(kinds, "BlockAffinity", "IPAMBlock")
+	}
+	for _, kind := range kinds {
 		wg.Add(1)
 		go func() { defer wg.Done(); a.watch(ctx, mustKind(kind)) }()
 	}
