@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/calicoctl-go/calicoctl/pkg/client"
 	"github.com/calicoctl-go/calicoctl/pkg/client/datastore"
 	"github.com/calicoctl-go/calicoctl/pkg/resources"
@@ -23,6 +25,9 @@ type Agent struct {
 	NodeName string
 	// Blocks gives the node's blocks to advertise (IPAM's affinities); nil advertises none.
 	Blocks BlockSource
+	// Passwords reads BGP password secrets (Kubernetes datastore); nil: peers with a password
+	// are skipped with a warning.
+	Passwords *SecretPasswords
 
 	speaker *Speaker
 	sockets []*ControlSocket
@@ -46,6 +51,9 @@ func (a *Agent) Serve(ctx context.Context, started func()) error {
 	}
 	a.speaker = NewSpeaker(a.Log, a.LibLog, routes)
 	a.speaker.ListenAddress = a.Config.ListenAddress
+	if a.Passwords != nil {
+		a.speaker.Passwords = a.Passwords.Password
+	}
 	defer a.speaker.Stop()
 	if err := a.resync(ctx); err != nil {
 		return err
@@ -70,6 +78,10 @@ func (a *Agent) Serve(ctx context.Context, started func()) error {
 	for _, kind := range kinds {
 		wg.Add(1)
 		go func() { defer wg.Done(); a.watch(ctx, mustKind(kind)) }()
+	}
+	if a.Passwords != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); a.watchSecrets(ctx) }()
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); a.reportStatus(ctx) }()
@@ -122,6 +134,29 @@ func (a *Agent) watch(ctx context.Context, kind *resources.Kind) {
 			case a.kick <- struct{}{}: // changes may have been missed
 			default:
 			}
+		}
+	}
+}
+
+// watchSecrets reconfigures BGP when a secret of the password namespace changes, so that a
+// new password replaces the sessions using it.
+func (a *Agent) watchSecrets(ctx context.Context) {
+	for ctx.Err() == nil {
+		w, err := a.Passwords.Client.CoreV1().Secrets(a.Passwords.Namespace).Watch(ctx, metav1.ListOptions{})
+		if err != nil {
+			a.Log.Warn(fmt.Sprintf("Unable to watch secrets in namespace %s: %v", a.Passwords.Namespace, err))
+		} else {
+			for range w.ResultChan() {
+				select {
+				case a.kick <- struct{}{}:
+				default:
+				}
+			}
+			w.Stop()
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
 		}
 	}
 }
