@@ -63,7 +63,7 @@ func run() int {
 			return terminate(log, err)
 		}
 	}
-	agent := &node.Agent{Passwords: passwords, Client: c, Config: cfg, Log: log, LibLog: libLog, NodeName: st.NodeName,
+	agent := &node.Agent{Passwords: passwords, Tunnels: true, Client: c, Config: cfg, Log: log, LibLog: libLog, NodeName: st.NodeName,
 		Blocks: node.IPAMBlocks{IPAM: ipam.New(c.Store())}}
 	if err := agent.Serve(ctx, func() { fmt.Fprintln(os.Stdout, node.StartedLine) }); err != nil {
 		return terminate(log, err)

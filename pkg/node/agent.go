@@ -25,6 +25,9 @@ type Agent struct {
 	NodeName string
 	// Blocks gives the node's blocks to advertise (IPAM's affinities); nil advertises none.
 	Blocks BlockSource
+	// Tunnels keeps the node's tunnel addresses current as pools change (calico/node's
+	// continuous allocate-tunnel-addrs), at every reconfiguration.
+	Tunnels bool
 	// Passwords reads BGP password secrets (Kubernetes datastore); nil: peers with a password
 	// are skipped with a warning.
 	Passwords *SecretPasswords
@@ -74,6 +77,9 @@ func (a *Agent) Serve(ctx context.Context, started func()) error {
 	if a.Blocks != nil {
 		// Affinities give the node's blocks; blocks' allocations its borrowed addresses.
 		kinds = append(kinds, "BlockAffinity", "IPAMBlock")
+	}
+	if a.Tunnels {
+		kinds = append(kinds, "IPPool")
 	}
 	for _, kind := range kinds {
 		wg.Add(1)
@@ -143,8 +149,10 @@ func (a *Agent) watch(ctx context.Context, kind *resources.Kind) {
 func (a *Agent) watchSecrets(ctx context.Context) {
 	for ctx.Err() == nil {
 		w, err := a.Passwords.Client.CoreV1().Secrets(a.Passwords.Namespace).Watch(ctx, metav1.ListOptions{})
+		pause := time.Second
 		if err != nil {
-			a.Log.Warn(fmt.Sprintf("Unable to watch secrets in namespace %s: %v", a.Passwords.Namespace, err))
+			a.Log.Warn(fmt.Sprintf("Unable to watch secrets in namespace %s (passwords are re-read every 30 s): %v", a.Passwords.Namespace, err))
+			pause = 30 * time.Second
 		} else {
 			for range w.ResultChan() {
 				select {
@@ -156,7 +164,7 @@ func (a *Agent) watchSecrets(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
-		case <-time.After(time.Second):
+		case <-time.After(pause):
 		}
 	}
 }
@@ -194,6 +202,21 @@ func (a *Agent) resync(ctx context.Context) error {
 	snap, err := a.Snapshot(ctx)
 	if err != nil {
 		return err
+	}
+	if a.Tunnels {
+		for _, n := range snap.Nodes {
+			if n.Name != a.NodeName {
+				continue
+			}
+			mine := *n // the snapshot's node stays as read: BGP is computed from it
+			if n.Spec.BGP != nil {
+				bgp := *n.Spec.BGP
+				mine.Spec.BGP = &bgp
+			}
+			if _, err := EnsureTunnelAddresses(ctx, a.Client, &mine, a.Log); err != nil && ctx.Err() == nil {
+				a.Log.Warn("Unable to update the node's tunnel addresses: " + err.Error())
+			}
+		}
 	}
 	d, err := Compute(snap)
 	if err != nil {

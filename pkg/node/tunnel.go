@@ -91,10 +91,11 @@ func EnsureTunnelAddresses(ctx context.Context, c *client.Client, node *api.Node
 			if held {
 				continue
 			}
-			// An address outside the pools, or not ours: give it back and take a new one.
-			if err := im.ReleaseByHandle(ctx, handle); err != nil && !errors.Is(err, ipam.ErrNotAssigned) {
-				return node, fmt.Errorf("releasing tunnel address %s of node %s: %w", current, node.Name, err)
-			}
+		}
+		// An address outside the pools, not ours, or allocated by a run that could not store it
+		// on the Node: give back what the handle holds, then take a new one.
+		if err := im.ReleaseByHandle(ctx, handle); err != nil && !errors.Is(err, ipam.ErrNotAssigned) {
+			return node, fmt.Errorf("releasing the tunnel addresses of handle %s: %w", handle, err)
 		}
 		args := ipam.AutoAssignArgs{HandleID: handle, Hostname: node.Name, IntendedUse: ipam.UseTunnel,
 			Attrs: map[string]string{ipam.AttrNode: node.Name, ipam.AttrType: k.attrType}}

@@ -125,4 +125,25 @@ func TestFabricIPAMBlockRoutes(t *testing.T) {
 	if !strings.Contains(a.Out.String(), "Withdrew block") {
 		t.Errorf("a did not log withdrawing its block:\n%s", a.Out.String())
 	}
+
+	// The running agents follow a pool that starts to need tunnel addresses: each gets one
+	// from IPAM, stored on its Node, and the tunnel address's block is advertised.
+	calicoctl(t, e.Endpoint, "", "patch", "ippool", "default-ipv4-ippool", "-p", `{"spec":{"ipipMode":"Always"}}`)
+	for _, x := range agents {
+		waitFor(t, 15*time.Second, x.Name+"'s IPIP tunnel address", func() (bool, string) {
+			out := calicoctl(t, e.Endpoint, "", "get", "node", x.Name, "-o", "jsonpath={.spec.bgp.ipv4IPIPTunnelAddr}")
+			return strings.HasPrefix(out, "10.77."), out
+		})
+	}
+	addr := strings.TrimSpace(calicoctl(t, e.Endpoint, "", "get", "node", "a", "-o", "jsonpath={.spec.bgp.ipv4IPIPTunnelAddr}"))
+	if got := calicoctl(t, e.Endpoint, "", "ipam", "show", "--ip="+addr); !strings.Contains(got, "Handle ID: ipip-tunnel-addr-a\n") || !strings.Contains(got, "ipipTunnelAddress") {
+		t.Errorf("ipam show --ip=%s:\n%s", addr, got)
+	}
+	affs, err = im.ListAffinities(ctx, "a")
+	if err != nil || len(affs) != 1 {
+		t.Fatalf("affinities of a after its tunnel address: %v, %v", affs, err)
+	}
+	waitRoute(t, b.NS, affs[0].Spec.CIDR, "the block of a's tunnel address in b's kernel", func(r string) bool {
+		return strings.HasPrefix(r, affs[0].Spec.CIDR+" via "+a.IP)
+	})
 }
