@@ -16,6 +16,8 @@ import (
 
 	"github.com/calicoctl-go/calicoctl/pkg/client"
 	"github.com/calicoctl-go/calicoctl/pkg/client/config"
+	"github.com/calicoctl-go/calicoctl/pkg/client/kubernetes"
+	"github.com/calicoctl-go/calicoctl/pkg/ipam"
 	"github.com/calicoctl-go/calicoctl/pkg/node"
 )
 
@@ -55,7 +57,14 @@ func run() int {
 	if err != nil {
 		return terminate(log, err)
 	}
-	agent := &node.Agent{Client: c, Config: cfg, Log: log, LibLog: libLog, NodeName: st.NodeName}
+	var passwords *node.SecretPasswords
+	if ks, ok := c.Store().(*kubernetes.Store); ok {
+		if passwords, err = node.NewSecretPasswords(ks.RESTConfig(), node.SecretNamespace()); err != nil {
+			return terminate(log, err)
+		}
+	}
+	agent := &node.Agent{Passwords: passwords, Tunnels: true, Client: c, Config: cfg, Log: log, LibLog: libLog, NodeName: st.NodeName,
+		Blocks: node.IPAMBlocks{IPAM: ipam.New(c.Store())}}
 	if err := agent.Serve(ctx, func() { fmt.Fprintln(os.Stdout, node.StartedLine) }); err != nil {
 		return terminate(log, err)
 	}

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/calicoctl-go/calicoctl/pkg/client"
 	"github.com/calicoctl-go/calicoctl/pkg/client/datastore"
 	"github.com/calicoctl-go/calicoctl/pkg/resources"
@@ -23,6 +25,12 @@ type Agent struct {
 	NodeName string
 	// Blocks gives the node's blocks to advertise (IPAM's affinities); nil advertises none.
 	Blocks BlockSource
+	// Tunnels keeps the node's tunnel addresses current as pools change (calico/node's
+	// continuous allocate-tunnel-addrs), at every reconfiguration.
+	Tunnels bool
+	// Passwords reads BGP password secrets (Kubernetes datastore); nil: peers with a password
+	// are skipped with a warning.
+	Passwords *SecretPasswords
 
 	speaker *Speaker
 	sockets []*ControlSocket
@@ -46,6 +54,9 @@ func (a *Agent) Serve(ctx context.Context, started func()) error {
 	}
 	a.speaker = NewSpeaker(a.Log, a.LibLog, routes)
 	a.speaker.ListenAddress = a.Config.ListenAddress
+	if a.Passwords != nil {
+		a.speaker.Passwords = a.Passwords.Password
+	}
 	defer a.speaker.Stop()
 	if err := a.resync(ctx); err != nil {
 		return err
@@ -62,9 +73,21 @@ func (a *Agent) Serve(ctx context.Context, started func()) error {
 	}
 	a.kick = make(chan struct{}, 1)
 	var wg sync.WaitGroup
-	for _, kind := range []string{"Node", "BGPPeer", "BGPConfiguration"} {
+	kinds := []string{"Node", "BGPPeer", "BGPConfiguration"}
+	if a.Blocks != nil {
+		// Affinities give the node's blocks; blocks' allocations its borrowed addresses.
+		kinds = append(kinds, "BlockAffinity", "IPAMBlock")
+	}
+	if a.Tunnels {
+		kinds = append(kinds, "IPPool")
+	}
+	for _, kind := range kinds {
 		wg.Add(1)
 		go func() { defer wg.Done(); a.watch(ctx, mustKind(kind)) }()
+	}
+	if a.Passwords != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); a.watchSecrets(ctx) }()
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); a.reportStatus(ctx) }()
@@ -121,6 +144,31 @@ func (a *Agent) watch(ctx context.Context, kind *resources.Kind) {
 	}
 }
 
+// watchSecrets reconfigures BGP when a secret of the password namespace changes, so that a
+// new password replaces the sessions using it.
+func (a *Agent) watchSecrets(ctx context.Context) {
+	for ctx.Err() == nil {
+		w, err := a.Passwords.Client.CoreV1().Secrets(a.Passwords.Namespace).Watch(ctx, metav1.ListOptions{})
+		pause := time.Second
+		if err != nil {
+			a.Log.Warn(fmt.Sprintf("Unable to watch secrets in namespace %s (passwords are re-read every 30 s): %v", a.Passwords.Namespace, err))
+			pause = 30 * time.Second
+		} else {
+			for range w.ResultChan() {
+				select {
+				case a.kick <- struct{}{}:
+				default:
+				}
+			}
+			w.Stop()
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(pause):
+		}
+	}
+}
+
 // Snapshot reads what BGP is configured from.
 func (a *Agent) Snapshot(ctx context.Context) (Snapshot, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -154,6 +202,21 @@ func (a *Agent) resync(ctx context.Context) error {
 	snap, err := a.Snapshot(ctx)
 	if err != nil {
 		return err
+	}
+	if a.Tunnels {
+		for _, n := range snap.Nodes {
+			if n.Name != a.NodeName {
+				continue
+			}
+			mine := *n // the snapshot's node stays as read: BGP is computed from it
+			if n.Spec.BGP != nil {
+				bgp := *n.Spec.BGP
+				mine.Spec.BGP = &bgp
+			}
+			if _, err := EnsureTunnelAddresses(ctx, a.Client, &mine, a.Log); err != nil && ctx.Err() == nil {
+				a.Log.Warn("Unable to update the node's tunnel addresses: " + err.Error())
+			}
+		}
 	}
 	d, err := Compute(snap)
 	if err != nil {

@@ -130,6 +130,14 @@ func (s *Speaker) Apply(ctx context.Context, d Desired) error {
 	}
 	want := map[string]Peer{}
 	for _, p := range d.Peers {
+		if p.Password != nil && s.Passwords != nil {
+			pw, err := s.Passwords(&p)
+			if err != nil {
+				s.log.Warn(fmt.Sprintf("Skipping BGP peer %s: %v", p.Name, err))
+				continue
+			}
+			p.password = pw
+		}
 		want[p.IP.String()] = p
 	}
 	for addr, old := range s.peers {
@@ -212,11 +220,7 @@ func (s *Speaker) gobgpPeer(d Desired, p Peer) (*api.Peer, error) {
 		if s.Passwords == nil {
 			return nil, fmt.Errorf("its password comes from secret %s, which needs the Kubernetes API", p.Password.Name)
 		}
-		pw, err := s.Passwords(&p)
-		if err != nil {
-			return nil, err
-		}
-		gp.Conf.AuthPassword = pw
+		gp.Conf.AuthPassword = p.password
 	}
 	return gp, nil
 }

@@ -39,6 +39,9 @@ type Peer struct {
 	TTLSecurity uint8
 	Keepalive   time.Duration
 	RestartTime time.Duration
+	// password is Password's value, resolved by the speaker when it applies the peer (so that a
+	// changed secret replaces the session).
+	password string
 }
 
 // Desired is the node's whole BGP configuration.

@@ -272,6 +272,9 @@ func Run(ctx context.Context, c *client.Client, cfg Config, log *slog.Logger) (*
 	if err := configurePools(ctx, c, cfg, log); err != nil {
 		return nil, err
 	}
+	if node, err = EnsureTunnelAddresses(ctx, c, node, log); err != nil {
+		return nil, err
+	}
 	if err := ensureDefaultConfig(ctx, c, cfg, name, log); err != nil {
 		return nil, err
 	}
