@@ -109,6 +109,8 @@ func (c *Client) claimBlock(ctx context.Context, host string, prefix netip.Prefi
 			return nil, fmt.Errorf("confirming the affinity of %s to %s: %w", host, prefix, err)
 		}
 	}
+	// The first allocation from the block then needs no read.
+	c.rememberBlock(b)
 	return b, nil
 }
 

@@ -192,6 +192,13 @@ func (r *request) assign(ctx context.Context, pools []pool, num int) ([]netip.Pr
 			owned = append(owned, p)
 		}
 	}
+	// Blocks this client last saw full are tried last: a full block is then read again only
+	// when none of the host's other blocks has room (to find addresses released meanwhile).
+	full := make(map[netip.Prefix]bool, len(owned))
+	for _, b := range owned {
+		full[b] = c.knownFull(b, r.reserved)
+	}
+	sort.SliceStable(owned, func(i, j int) bool { return !full[owned[i]] && full[owned[j]] })
 	var out []netip.Prefix
 	take := func(b netip.Prefix, affinityCheck bool) error {
 		ips, err := c.assignFromBlock(ctx, b, num-len(out), r.args.HandleID, r.args.Attrs, host, affinityCheck, r.reserved)
@@ -411,6 +418,9 @@ func (c *Client) assignFromBlock(ctx context.Context, prefix netip.Prefix, num i
 				c.forgetBlock(prefix)
 				continue
 			}
+			// Remembered as read, so that the next allocations try the host's other blocks
+			// first.
+			c.rememberBlock(b)
 			return nil, nil
 		}
 		if err := c.incrementHandle(ctx, handle, prefix.String(), len(ips)); err != nil {

@@ -86,9 +86,9 @@ type Client struct {
 	// cooldown is the configured IPCooldownSeconds as last read, for the garbage collection
 	// every block read does.
 	cooldown atomic.Int64
-	// blocks holds the blocks this client last wrote, with their revisions: a long-lived
-	// allocator updates its own blocks without reading them first (a stale one fails the
-	// compare-and-swap and is read again).
+	// blocks holds the blocks this client last wrote (or claimed, or read and found full),
+	// with their revisions: a long-lived allocator updates its own blocks without reading them
+	// first (a stale one fails the compare-and-swap and is read again).
 	blocksMu sync.Mutex
 	blocks   map[netip.Prefix]*api.IPAMBlock
 }
@@ -106,6 +106,12 @@ func (c *Client) cachedBlock(p netip.Prefix) *block {
 	}
 	b.garbageCollect(secondsDuration(c.cooldown.Load()), c.now())
 	return b
+}
+
+// knownFull tells whether the block, as this client last wrote or read it, has no free address.
+func (c *Client) knownFull(p netip.Prefix, reserved func(netip.Addr) bool) bool {
+	b := c.cachedBlock(p)
+	return b != nil && b.freeCount(reserved) == 0
 }
 
 func (c *Client) rememberBlock(b *block) {
