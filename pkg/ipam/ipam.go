@@ -184,7 +184,15 @@ func (c *Client) getConfig(ctx context.Context) (Config, *api.IPAMConfig, error)
 	if err != nil {
 		return Config{}, nil, fmt.Errorf("reading the IPAM configuration: %w", err)
 	}
-	s := obj.(*api.IPAMConfig).Spec
+	return c.configFrom(obj.(*api.IPAMConfig)), obj.(*api.IPAMConfig), nil
+}
+
+// configFrom is the configuration a stored IPAMConfig says, nil meaning none is stored.
+func (c *Client) configFrom(obj *api.IPAMConfig) Config {
+	if obj == nil {
+		return DefaultConfig
+	}
+	s := obj.Spec
 	cfg := Config{StrictAffinity: s.StrictAffinity, AutoAllocateBlocks: s.AutoAllocateBlocks, MaxBlocksPerHost: int(s.MaxBlocksPerHost),
 		KubeVirtVMAddressPersistence: api.VMAddressPersistenceEnabled}
 	if s.KubeVirtVMAddressPersistence != nil {
@@ -194,7 +202,7 @@ func (c *Client) getConfig(ctx context.Context) (Config, *api.IPAMConfig, error)
 		cfg.IPCooldownSeconds = int(*s.IPCooldownSeconds)
 	}
 	c.cooldown.Store(int64(cfg.IPCooldownSeconds))
-	return cfg, obj.(*api.IPAMConfig), nil
+	return cfg
 }
 
 // SetConfig stores the IPAM configuration, with Calico's rules.
@@ -256,6 +264,10 @@ func (c *Client) listPools(ctx context.Context) ([]pool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing IP pools: %w", err)
 	}
+	return poolsFrom(l), nil
+}
+
+func poolsFrom(l *datastore.List) []pool {
 	out := make([]pool, 0, len(l.Items))
 	for _, it := range l.Items {
 		p := it.(*api.IPPool)
@@ -272,7 +284,7 @@ func (c *Client) listPools(ctx context.Context) ([]pool, error) {
 		}
 		out = append(out, pool{name: p.Name, prefix: prefix.Masked(), blockBits: bits, spec: p.Spec})
 	}
-	return out, nil
+	return out
 }
 
 func (p pool) allows(use string) bool {
@@ -304,6 +316,10 @@ func (c *Client) reservations(ctx context.Context) (func(netip.Addr) bool, error
 	if err != nil {
 		return nil, fmt.Errorf("listing IP reservations: %w", err)
 	}
+	return reservationsFrom(l), nil
+}
+
+func reservationsFrom(l *datastore.List) func(netip.Addr) bool {
 	var prefixes []netip.Prefix
 	for _, it := range l.Items {
 		for _, s := range it.(*api.IPReservation).Spec.ReservedCIDRs {
@@ -315,7 +331,7 @@ func (c *Client) reservations(ctx context.Context) (func(netip.Addr) bool, error
 		}
 	}
 	if len(prefixes) == 0 {
-		return nil, nil
+		return nil
 	}
 	return func(a netip.Addr) bool {
 		for _, p := range prefixes {
@@ -324,7 +340,7 @@ func (c *Client) reservations(ctx context.Context) (func(netip.Addr) bool, error
 			}
 		}
 		return false
-	}, nil
+	}
 }
 
 // getBlock reads a block; a missing block (or one Calico is deleting) is (nil, nil).
@@ -402,21 +418,29 @@ func (c *Client) ListHandles(ctx context.Context) ([]*api.IPAMHandle, error) {
 
 // ListAffinities returns the affinities of one host, or of every host when host is "".
 func (c *Client) ListAffinities(ctx context.Context, host string) ([]*api.BlockAffinity, error) {
-	opts := datastore.ListOptions{}
-	if host != "" {
-		opts = datastore.ListOptions{Name: host + "/", Prefix: true}
-	}
-	l, err := c.store.List(ctx, affinityKind, opts)
+	l, err := c.store.List(ctx, affinityKind, affinityOptions(host))
 	if err != nil {
 		return nil, fmt.Errorf("listing block affinities: %w", err)
 	}
+	return affinitiesFrom(l), nil
+}
+
+// affinityOptions selects the affinities of one host, or of every host when host is "".
+func affinityOptions(host string) datastore.ListOptions {
+	if host == "" {
+		return datastore.ListOptions{}
+	}
+	return datastore.ListOptions{Name: host + "/", Prefix: true}
+}
+
+func affinitiesFrom(l *datastore.List) []*api.BlockAffinity {
 	out := make([]*api.BlockAffinity, 0, len(l.Items))
 	for _, it := range l.Items {
 		if a := it.(*api.BlockAffinity); a.Spec.Deleted != "true" {
 			out = append(out, a)
 		}
 	}
-	return out, nil
+	return out
 }
 
 func secondsDuration(s int64) time.Duration { return time.Duration(s) * time.Second }
