@@ -108,10 +108,23 @@ func (c *Client) cachedBlock(p netip.Prefix) *block {
 	return b
 }
 
-// knownFull tells whether the block, as this client last wrote or read it, has no free address.
+// knownFull tells whether the block, as this client last wrote or read it, has no free address
+// and none that a released address's cooldown would free. It reads the remembered block in
+// place (no copy).
 func (c *Client) knownFull(p netip.Prefix, reserved func(netip.Addr) bool) bool {
-	b := c.cachedBlock(p)
-	return b != nil && b.freeCount(reserved) == 0
+	c.blocksMu.Lock()
+	defer c.blocksMu.Unlock()
+	obj := c.blocks[p]
+	if obj == nil {
+		return false
+	}
+	for _, a := range obj.Spec.Attributes {
+		if a.ReleasedAt != nil {
+			return false
+		}
+	}
+	b := block{obj: obj, prefix: p}
+	return b.freeCount(reserved) == 0
 }
 
 func (c *Client) rememberBlock(b *block) {
@@ -372,7 +385,11 @@ func (c *Client) writeBlock(ctx context.Context, b *block) error {
 	if b.obj.Spec.Attributes == nil {
 		b.obj.Spec.Attributes = []api.AllocationAttribute{}
 	}
-	_, err := c.store.Update(ctx, b.obj)
+	got, err := c.store.Update(ctx, b.obj)
+	if err == nil {
+		// A retried write that had been applied returns the stored copy, not obj.
+		b.obj.ResourceVersion = got.GetResourceVersion()
+	}
 	return err
 }
 
