@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime/pprof"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -26,7 +29,55 @@ import (
 	_ "github.com/calicoctl-go/calicoctl/pkg/resources/kinds"
 )
 
-var plugin = "bin/calico-ipam"
+var (
+	plugin   = "bin/calico-ipam"
+	ipamOnly = flag.Bool("ipam-only", false, "measure only IPAM and print its table (nothing is written)")
+	ipamRuns = flag.String("ipam-scenarios", "plugin,library,show,kube", "with -ipam-only: the IPAM scenarios to run, of plugin, library, show, kube")
+	cpuProf  = flag.String("cpuprofile", "", "with -ipam-only: write a CPU profile of this process (the library and the embedded etcd) here")
+)
+
+// runIPAMOnly measures the IPAM scenarios alone, against a fresh embedded etcd, and prints their
+// figures on stderr (docs/performance.md is left alone).
+func runIPAMOnly() error {
+	e, err := testenv.StartEtcd()
+	if err != nil {
+		return err
+	}
+	defer e.Stop()
+	raw, err := clientv3.New(clientv3.Config{Endpoints: []string{e.Endpoint}, DialTimeout: 5 * time.Second})
+	if err != nil {
+		return err
+	}
+	defer raw.Close()
+	dir, err := os.MkdirTemp("", "calicoctl-bench-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	ctlWith := ctlRunner(self)
+	if *cpuProf != "" {
+		f, err := os.Create(*cpuProf)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	_, err = ipamBench(e.Endpoint, dir, raw, ctlWith)
+	return err
+}
+
+// ipamScenario tells whether the IPAM scenario is to run.
+func ipamScenario(name string) bool {
+	return !*ipamOnly || slices.Contains(strings.Split(*ipamRuns, ","), name)
+}
 
 // ipamBench measures IPAM: the calico-ipam plugin run as a runtime runs it, the library, and
 // `ipam show` / `ipam check` over many allocations. Its table is appended to the report.
@@ -44,49 +95,60 @@ func ipamBench(etcdEndpoint, dir string, raw *clientv3.Client, ctlWith func(env 
 	var rows []measurement
 	defer func() {
 		for _, r := range rows {
-			fmt.Fprintf(os.Stderr, "%s: %s (%d KiB)\n", r.what, fmtDur(r.took), r.maxRSS)
+			fmt.Fprintf(os.Stderr, "%s: %s (%d KiB)", r.what, fmtDur(r.took), r.maxRSS)
+			if r.limit > 0 {
+				fmt.Fprintf(os.Stderr, ", raw limit %s", fmtDur(r.limit))
+			}
+			fmt.Fprintln(os.Stderr)
 		}
 	}()
 
 	// 1,000 ADDs through the plugin binary for 20 hosts, 8 at once, on etcd.
-	if err := reset(); err != nil {
-		return nil, err
+	if ipamScenario("plugin") {
+		if err := reset(); err != nil {
+			return nil, err
+		}
+		if err := ipamSetup(ctx, store, "10.128.0.0/14", 20); err != nil {
+			return nil, err
+		}
+		conf := func(host int) string {
+			return fmt.Sprintf(`{"cniVersion":"1.0.0","name":"k8s-pod-network","type":"calico","datastore_type":"etcdv3","etcd_endpoints":%q,"nodename":"host-%d","ipam":{"type":"calico-ipam"}}`, etcdEndpoint, host)
+		}
+		took, err := pluginADDs(1000, 8, conf)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, measurement{what: "calico-ipam: 1,000 ADDs, 20 hosts, 8 at once (etcd)", target: "< 3 s (Calico's: ~15 s)", took: took})
 	}
-	if err := ipamSetup(ctx, store, "10.128.0.0/14", 20); err != nil {
-		return nil, err
-	}
-	conf := func(host int) string {
-		return fmt.Sprintf(`{"cniVersion":"1.0.0","name":"k8s-pod-network","type":"calico","datastore_type":"etcdv3","etcd_endpoints":%q,"nodename":"host-%d","ipam":{"type":"calico-ipam"}}`, etcdEndpoint, host)
-	}
-	took, err := pluginADDs(1000, 8, conf)
-	if err != nil {
-		return nil, err
-	}
-	rows = append(rows, measurement{what: "calico-ipam: 1,000 ADDs, 20 hosts, 8 at once (etcd)", target: "< 3 s (Calico's: ~15 s)", took: took})
 
 	// 10,000 library allocations for 100 hosts, 8 goroutines, beside the raw transactions.
-	if err := reset(); err != nil {
-		return nil, err
+	if ipamScenario("library") {
+		if err := reset(); err != nil {
+			return nil, err
+		}
+		if err := ipamSetup(ctx, store, "10.128.0.0/14", 100); err != nil {
+			return nil, err
+		}
+		start := time.Now()
+		if err := libraryAllocations(store, 10000, 100, 8); err != nil {
+			return nil, err
+		}
+		took := time.Since(start)
+		limit, err := rawAllocationTxns(ctx, raw, 10000, 100, 8)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, measurement{what: "library: 10,000 allocations, 100 hosts, 8 goroutines (etcd)", target: "< 3 s", took: took,
+			limit: limit, limitBy: "20,000 txns: a handle create and a block compare-and-swap per address, 8 concurrent"})
 	}
-	if err := ipamSetup(ctx, store, "10.128.0.0/14", 100); err != nil {
-		return nil, err
-	}
-	start := time.Now()
-	if err := libraryAllocations(store, 10000, 100, 8); err != nil {
-		return nil, err
-	}
-	took = time.Since(start)
-	limit, err := rawAllocationTxns(ctx, raw, 10000, 100, 8)
-	if err != nil {
-		return nil, err
-	}
-	rows = append(rows, measurement{what: "library: 10,000 allocations, 100 hosts, 8 goroutines (etcd)", target: "< 3 s", took: took,
-		limit: limit, limitBy: "20,000 txns: a handle create and a block compare-and-swap per address, 8 concurrent"})
 
 	// ipam show / check over 1k, 10k, 100k allocations, written as Calico writes them.
 	env := append(os.Environ(), "DATASTORE_TYPE=etcdv3", "ETCD_ENDPOINTS="+etcdEndpoint, "HOME="+dir)
 	ctl := ctlWith(env)
 	for _, n := range []int{1000, 10000, 100000} {
+		if !ipamScenario("show") {
+			break
+		}
 		if err := reset(); err != nil {
 			return nil, err
 		}
@@ -118,6 +180,9 @@ func ipamBench(etcdEndpoint, dir string, raw *clientv3.Client, ctlWith func(env 
 	if err := reset(); err != nil {
 		return nil, err
 	}
+	if !ipamScenario("kube") {
+		return rows, nil
+	}
 	// The plugin on the Kubernetes API, last: the API server then loads nothing else.
 	k, err := testenv.StartKubeAPIServer(etcdEndpoint)
 	if err != nil {
@@ -146,7 +211,8 @@ func ipamBench(etcdEndpoint, dir string, raw *clientv3.Client, ctlWith func(env 
 	kconf := func(host int) string {
 		return fmt.Sprintf(`{"cniVersion":"1.0.0","name":"k8s-pod-network","type":"calico","datastore_type":"kubernetes","kubernetes":{"kubeconfig":%q},"nodename":"host-%d","ipam":{"type":"calico-ipam"}}`, k.AdminKubeconfig, host)
 	}
-	if took, err = pluginADDs(1000, 8, kconf); err != nil {
+	took, err := pluginADDs(1000, 8, kconf)
+	if err != nil {
 		return nil, err
 	}
 	rows = append(rows, measurement{what: "calico-ipam: 1,000 ADDs, 20 hosts, 8 at once (Kubernetes API)", took: took})

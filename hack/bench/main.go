@@ -44,6 +44,13 @@ func main() {
 		os.Exit(child(os.Args[2:]))
 	}
 	flag.Parse()
+	if *ipamOnly {
+		if err := runIPAMOnly(); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *nodeOnly {
 		section, err := nodeSection()
 		if err != nil {
@@ -96,22 +103,7 @@ func run() error {
 	}
 	// calicoctl is started by a small child of this process: a process forked from this one (which
 	// holds the etcd server) would inherit its peak memory figure and pay for copying its page tables.
-	ctlWith := func(env []string) func(args ...string) (time.Duration, int64, error) {
-		return func(args ...string) (time.Duration, int64, error) {
-			cmd := exec.Command(self, append([]string{"-child", *binary}, args...)...)
-			cmd.Env = env
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			if err := cmd.Run(); err != nil {
-				return 0, 0, fmt.Errorf("calicoctl %s: %v: %s", strings.Join(args, " "), err, stderr.String())
-			}
-			var ns, rss int64
-			if _, err := fmt.Sscanf(stdout.String(), "%d %d", &ns, &rss); err != nil {
-				return 0, 0, fmt.Errorf("reading the child's report %q: %v", stdout.String(), err)
-			}
-			return time.Duration(ns), rss, nil
-		}
-	}
+	ctlWith := ctlRunner(self)
 	ctl := ctlWith(env)
 
 	var rows []measurement
@@ -265,6 +257,27 @@ func run() error {
 		return err
 	}
 	return appendNodeSection()
+}
+
+// ctlRunner returns a runner of calicoctl commands with an environment: each is started by a
+// child of self and reports its wall time and peak memory.
+func ctlRunner(self string) func(env []string) func(args ...string) (time.Duration, int64, error) {
+	return func(env []string) func(args ...string) (time.Duration, int64, error) {
+		return func(args ...string) (time.Duration, int64, error) {
+			cmd := exec.Command(self, append([]string{"-child", *binary}, args...)...)
+			cmd.Env = env
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Run(); err != nil {
+				return 0, 0, fmt.Errorf("calicoctl %s: %v: %s", strings.Join(args, " "), err, stderr.String())
+			}
+			var ns, rss int64
+			if _, err := fmt.Sscanf(stdout.String(), "%d %d", &ns, &rss); err != nil {
+				return 0, 0, fmt.Errorf("reading the child's report %q: %v", stdout.String(), err)
+			}
+			return time.Duration(ns), rss, nil
+		}
+	}
 }
 
 // child runs one command, discarding its output, and prints its wall time (ns) and peak resident

@@ -68,8 +68,10 @@ func (c *Client) pendingAffinity(ctx context.Context, host string, prefix netip.
 		if err == nil {
 			return updated.(*api.BlockAffinity), nil
 		}
-		if !datastore.IsConflict(err) {
-			return nil, err
+		// Changed or deleted since it was read (another claim of the host for the block
+		// finished or gave up): start again.
+		if !datastore.IsConflict(err) && !datastore.IsDoesNotExist(err) {
+			return nil, fmt.Errorf("claiming block %s for %s: %w", prefix, host, err)
 		}
 	}
 	return nil, fmt.Errorf("claiming block %s for %s: too many concurrent changes", prefix, host)
@@ -109,6 +111,8 @@ func (c *Client) claimBlock(ctx context.Context, host string, prefix netip.Prefi
 			return nil, fmt.Errorf("confirming the affinity of %s to %s: %w", host, prefix, err)
 		}
 	}
+	// The first allocation from the block then needs no read.
+	c.rememberBlock(b)
 	return b, nil
 }
 

@@ -51,36 +51,12 @@ func (c *Client) AutoAssign(ctx context.Context, args AutoAssignArgs) (v4, v6 []
 		// (/calico/ipam/v2/virtual/...), which this package does not write yet.
 		return nil, nil, errors.New("assigning LoadBalancer addresses is not supported by this IPAM yet: Calico's kube-controllers assigns them")
 	}
-	// The reads an allocation starts from are independent: make them at once, so that an
-	// allocation costs the latency of one read before its writes.
-	var (
-		cfg      Config
-		pools    []pool
-		reserved func(netip.Addr) bool
-		node     resources.Resource
-		affs     []*api.BlockAffinity
-		errs     [5]error
-		wg       sync.WaitGroup
-	)
-	wg.Add(5)
-	go func() { defer wg.Done(); cfg, errs[0] = c.GetConfig(ctx) }()
-	go func() { defer wg.Done(); pools, errs[1] = c.listPools(ctx) }()
-	go func() { defer wg.Done(); reserved, errs[2] = c.reservations(ctx) }()
-	go func() { defer wg.Done(); node, errs[3] = c.store.Get(ctx, nodeKind, "", args.Hostname) }()
-	go func() { defer wg.Done(); affs, errs[4] = c.ListAffinities(ctx, args.Hostname) }()
-	wg.Wait()
-	if datastore.IsDoesNotExist(errs[3]) {
-		return nil, nil, fmt.Errorf("node %q does not exist: addresses are assigned to the hosts of Node resources; create the Node or check the host name", args.Hostname)
-	} else if errs[3] != nil {
-		errs[3] = fmt.Errorf("reading node %s: %w", args.Hostname, errs[3])
+	st, err := c.readStart(ctx, args.Hostname)
+	if err != nil {
+		return nil, nil, err
 	}
-	for _, err := range errs {
-		if err != nil {
-			return nil, nil, err
-		}
-	}
-	labels := node.GetLabels()
-	r := &request{c: c, args: args, cfg: cfg, reserved: reserved, affinities: affs}
+	cfg, pools, reserved, labels := st.cfg, st.pools, st.reserved, st.nodeLabels
+	r := &request{c: c, args: args, cfg: cfg, reserved: reserved, affinities: st.affinities}
 	if args.Num4 > 0 {
 		ps, err := selectPools(pools, false, args.IPv4Pools, labels, args)
 		if err != nil {
@@ -100,6 +76,79 @@ func (c *Client) AutoAssign(ctx context.Context, args AutoAssignArgs) (v4, v6 []
 		}
 	}
 	return v4, v6, nil
+}
+
+// start is what an allocation starts from.
+type start struct {
+	cfg        Config
+	pools      []pool
+	reserved   func(netip.Addr) bool
+	nodeLabels map[string]string
+	affinities []*api.BlockAffinity
+}
+
+// readStart reads what an allocation for host starts from: the IPAM configuration, the pools,
+// the reservations, the host's Node and its affinities. The reads are independent: a backend
+// that reads several lists in one round trip (etcd: one transaction) gets them in one request,
+// others in parallel requests, so that an allocation costs the latency of one read before its
+// writes.
+func (c *Client) readStart(ctx context.Context, host string) (start, error) {
+	var st start
+	noNode := func() error {
+		return fmt.Errorf("node %q does not exist: addresses are assigned to the hosts of Node resources; create the Node or check the host name", host)
+	}
+	if ml, ok := c.store.(datastore.ManyLister); ok {
+		ls, err := ml.ListMany(ctx, []datastore.ListRequest{
+			{Kind: configKind, Options: datastore.ListOptions{Name: "default"}},
+			{Kind: poolKind},
+			{Kind: reservationKind},
+			{Kind: nodeKind, Options: datastore.ListOptions{Name: host}},
+			{Kind: affinityKind, Options: affinityOptions(host)},
+		})
+		if err != nil {
+			return st, fmt.Errorf("reading the IPAM configuration, IP pools, reservations, node %s and its affinities: %w", host, err)
+		}
+		var cfg *api.IPAMConfig
+		switch {
+		case len(ls[0].Skipped) > 0:
+			return st, fmt.Errorf("reading the IPAM configuration: %w", ls[0].Skipped[0])
+		case len(ls[0].Items) > 0:
+			cfg = ls[0].Items[0].(*api.IPAMConfig)
+		}
+		if len(ls[3].Skipped) > 0 {
+			return st, fmt.Errorf("reading node %s: %w", host, ls[3].Skipped[0])
+		}
+		if len(ls[3].Items) == 0 {
+			return st, noNode()
+		}
+		st.cfg, st.pools, st.reserved = c.configFrom(cfg), poolsFrom(ls[1]), reservationsFrom(ls[2])
+		st.nodeLabels, st.affinities = ls[3].Items[0].GetLabels(), affinitiesFrom(ls[4])
+		return st, nil
+	}
+	var (
+		node resources.Resource
+		errs [5]error
+		wg   sync.WaitGroup
+	)
+	wg.Add(5)
+	go func() { defer wg.Done(); st.cfg, errs[0] = c.GetConfig(ctx) }()
+	go func() { defer wg.Done(); st.pools, errs[1] = c.listPools(ctx) }()
+	go func() { defer wg.Done(); st.reserved, errs[2] = c.reservations(ctx) }()
+	go func() { defer wg.Done(); node, errs[3] = c.store.Get(ctx, nodeKind, "", host) }()
+	go func() { defer wg.Done(); st.affinities, errs[4] = c.ListAffinities(ctx, host) }()
+	wg.Wait()
+	if datastore.IsDoesNotExist(errs[3]) {
+		return st, noNode()
+	} else if errs[3] != nil {
+		errs[3] = fmt.Errorf("reading node %s: %w", host, errs[3])
+	}
+	for _, err := range errs {
+		if err != nil {
+			return st, err
+		}
+	}
+	st.nodeLabels = node.GetLabels()
+	return st, nil
 }
 
 // selectPools is Calico's determinePools: the requested pools (which must exist and be
@@ -192,6 +241,13 @@ func (r *request) assign(ctx context.Context, pools []pool, num int) ([]netip.Pr
 			owned = append(owned, p)
 		}
 	}
+	// Blocks this client last saw full are tried last: a full block is then read again only
+	// when none of the host's other blocks has room (to find addresses released meanwhile).
+	full := make(map[netip.Prefix]bool, len(owned))
+	for _, b := range owned {
+		full[b] = c.knownFull(b, r.reserved)
+	}
+	sort.SliceStable(owned, func(i, j int) bool { return !full[owned[i]] && full[owned[j]] })
 	var out []netip.Prefix
 	take := func(b netip.Prefix, affinityCheck bool) error {
 		ips, err := c.assignFromBlock(ctx, b, num-len(out), r.args.HandleID, r.args.Attrs, host, affinityCheck, r.reserved)
@@ -411,6 +467,9 @@ func (c *Client) assignFromBlock(ctx context.Context, prefix netip.Prefix, num i
 				c.forgetBlock(prefix)
 				continue
 			}
+			// Remembered as read, so that the next allocations try the host's other blocks
+			// first.
+			c.rememberBlock(b)
 			return nil, nil
 		}
 		if err := c.incrementHandle(ctx, handle, prefix.String(), len(ips)); err != nil {

@@ -86,9 +86,9 @@ type Client struct {
 	// cooldown is the configured IPCooldownSeconds as last read, for the garbage collection
 	// every block read does.
 	cooldown atomic.Int64
-	// blocks holds the blocks this client last wrote, with their revisions: a long-lived
-	// allocator updates its own blocks without reading them first (a stale one fails the
-	// compare-and-swap and is read again).
+	// blocks holds the blocks this client last wrote (or claimed, or read and found full),
+	// with their revisions: a long-lived allocator updates its own blocks without reading them
+	// first (a stale one fails the compare-and-swap and is read again).
 	blocksMu sync.Mutex
 	blocks   map[netip.Prefix]*api.IPAMBlock
 }
@@ -106,6 +106,25 @@ func (c *Client) cachedBlock(p netip.Prefix) *block {
 	}
 	b.garbageCollect(secondsDuration(c.cooldown.Load()), c.now())
 	return b
+}
+
+// knownFull tells whether the block, as this client last wrote or read it, has no free address
+// and none that a released address's cooldown would free. It reads the remembered block in
+// place (no copy).
+func (c *Client) knownFull(p netip.Prefix, reserved func(netip.Addr) bool) bool {
+	c.blocksMu.Lock()
+	defer c.blocksMu.Unlock()
+	obj := c.blocks[p]
+	if obj == nil {
+		return false
+	}
+	for _, a := range obj.Spec.Attributes {
+		if a.ReleasedAt != nil {
+			return false
+		}
+	}
+	b := block{obj: obj, prefix: p}
+	return b.freeCount(reserved) == 0
 }
 
 func (c *Client) rememberBlock(b *block) {
@@ -178,7 +197,15 @@ func (c *Client) getConfig(ctx context.Context) (Config, *api.IPAMConfig, error)
 	if err != nil {
 		return Config{}, nil, fmt.Errorf("reading the IPAM configuration: %w", err)
 	}
-	s := obj.(*api.IPAMConfig).Spec
+	return c.configFrom(obj.(*api.IPAMConfig)), obj.(*api.IPAMConfig), nil
+}
+
+// configFrom is the configuration a stored IPAMConfig says, nil meaning none is stored.
+func (c *Client) configFrom(obj *api.IPAMConfig) Config {
+	if obj == nil {
+		return DefaultConfig
+	}
+	s := obj.Spec
 	cfg := Config{StrictAffinity: s.StrictAffinity, AutoAllocateBlocks: s.AutoAllocateBlocks, MaxBlocksPerHost: int(s.MaxBlocksPerHost),
 		KubeVirtVMAddressPersistence: api.VMAddressPersistenceEnabled}
 	if s.KubeVirtVMAddressPersistence != nil {
@@ -188,7 +215,7 @@ func (c *Client) getConfig(ctx context.Context) (Config, *api.IPAMConfig, error)
 		cfg.IPCooldownSeconds = int(*s.IPCooldownSeconds)
 	}
 	c.cooldown.Store(int64(cfg.IPCooldownSeconds))
-	return cfg, obj.(*api.IPAMConfig), nil
+	return cfg
 }
 
 // SetConfig stores the IPAM configuration, with Calico's rules.
@@ -250,6 +277,10 @@ func (c *Client) listPools(ctx context.Context) ([]pool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing IP pools: %w", err)
 	}
+	return poolsFrom(l), nil
+}
+
+func poolsFrom(l *datastore.List) []pool {
 	out := make([]pool, 0, len(l.Items))
 	for _, it := range l.Items {
 		p := it.(*api.IPPool)
@@ -266,7 +297,7 @@ func (c *Client) listPools(ctx context.Context) ([]pool, error) {
 		}
 		out = append(out, pool{name: p.Name, prefix: prefix.Masked(), blockBits: bits, spec: p.Spec})
 	}
-	return out, nil
+	return out
 }
 
 func (p pool) allows(use string) bool {
@@ -298,6 +329,10 @@ func (c *Client) reservations(ctx context.Context) (func(netip.Addr) bool, error
 	if err != nil {
 		return nil, fmt.Errorf("listing IP reservations: %w", err)
 	}
+	return reservationsFrom(l), nil
+}
+
+func reservationsFrom(l *datastore.List) func(netip.Addr) bool {
 	var prefixes []netip.Prefix
 	for _, it := range l.Items {
 		for _, s := range it.(*api.IPReservation).Spec.ReservedCIDRs {
@@ -309,7 +344,7 @@ func (c *Client) reservations(ctx context.Context) (func(netip.Addr) bool, error
 		}
 	}
 	if len(prefixes) == 0 {
-		return nil, nil
+		return nil
 	}
 	return func(a netip.Addr) bool {
 		for _, p := range prefixes {
@@ -318,7 +353,7 @@ func (c *Client) reservations(ctx context.Context) (func(netip.Addr) bool, error
 			}
 		}
 		return false
-	}, nil
+	}
 }
 
 // getBlock reads a block; a missing block (or one Calico is deleting) is (nil, nil).
@@ -350,7 +385,11 @@ func (c *Client) writeBlock(ctx context.Context, b *block) error {
 	if b.obj.Spec.Attributes == nil {
 		b.obj.Spec.Attributes = []api.AllocationAttribute{}
 	}
-	_, err := c.store.Update(ctx, b.obj)
+	got, err := c.store.Update(ctx, b.obj)
+	if err == nil {
+		// A retried write that had been applied returns the stored copy, not obj.
+		b.obj.ResourceVersion = got.GetResourceVersion()
+	}
 	return err
 }
 
@@ -396,21 +435,29 @@ func (c *Client) ListHandles(ctx context.Context) ([]*api.IPAMHandle, error) {
 
 // ListAffinities returns the affinities of one host, or of every host when host is "".
 func (c *Client) ListAffinities(ctx context.Context, host string) ([]*api.BlockAffinity, error) {
-	opts := datastore.ListOptions{}
-	if host != "" {
-		opts = datastore.ListOptions{Name: host + "/", Prefix: true}
-	}
-	l, err := c.store.List(ctx, affinityKind, opts)
+	l, err := c.store.List(ctx, affinityKind, affinityOptions(host))
 	if err != nil {
 		return nil, fmt.Errorf("listing block affinities: %w", err)
 	}
+	return affinitiesFrom(l), nil
+}
+
+// affinityOptions selects the affinities of one host, or of every host when host is "".
+func affinityOptions(host string) datastore.ListOptions {
+	if host == "" {
+		return datastore.ListOptions{}
+	}
+	return datastore.ListOptions{Name: host + "/", Prefix: true}
+}
+
+func affinitiesFrom(l *datastore.List) []*api.BlockAffinity {
 	out := make([]*api.BlockAffinity, 0, len(l.Items))
 	for _, it := range l.Items {
 		if a := it.(*api.BlockAffinity); a.Spec.Deleted != "true" {
 			out = append(out, a)
 		}
 	}
-	return out, nil
+	return out
 }
 
 func secondsDuration(s int64) time.Duration { return time.Duration(s) * time.Second }

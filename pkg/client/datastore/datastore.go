@@ -92,3 +92,16 @@ type KnownDeleter interface {
 type Refuser interface {
 	Refuses(op string, kind *resources.Kind, namespace, name string) error
 }
+
+// ListRequest is one list of a ListMany.
+type ListRequest struct {
+	Kind    *resources.Kind
+	Options ListOptions
+}
+
+// ManyLister is implemented by backends that read several small lists in one round trip (etcd:
+// one read-only transaction), all at one revision. The lists are not paged: for a few small
+// reads, such as what an IP allocation starts from.
+type ManyLister interface {
+	ListMany(ctx context.Context, reqs []ListRequest) ([]*List, error)
+}

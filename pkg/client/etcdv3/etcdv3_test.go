@@ -278,3 +278,63 @@ func TestUnreachableServerFailsWithinTimeout(t *testing.T) {
 		t.Errorf("endpoints: %q", unreachable.Endpoints)
 	}
 }
+
+// ListMany returns what List returns for each request, all at one revision, in one transaction.
+func TestListManyReadsWhatListReads(t *testing.T) {
+	s, raw := newStore(t)
+	ctx := context.Background()
+	for k, v := range map[string]string{
+		"/calico/resources/v3/projectcalico.org/ippools/p1":             `{"kind":"IPPool","apiVersion":"projectcalico.org/v3","metadata":{"name":"p1"},"spec":{"cidr":"10.1.0.0/16"}}`,
+		"/calico/resources/v3/projectcalico.org/ippools/p10":            `{"kind":"IPPool","apiVersion":"projectcalico.org/v3","metadata":{"name":"p10"},"spec":{"cidr":"10.10.0.0/16"}}`,
+		"/calico/resources/v3/projectcalico.org/nodes/h1":               `{"kind":"Node","apiVersion":"projectcalico.org/v3","metadata":{"name":"h1","labels":{"zone":"a"}},"spec":{}}`,
+		"/calico/resources/v3/projectcalico.org/nodes/h10":              `{"kind":"Node","apiVersion":"projectcalico.org/v3","metadata":{"name":"h10"},"spec":{}}`,
+		"/calico/ipam/v2/config":                                        `{"strict_affinity":true,"auto_allocate_blocks":true}`,
+		"/calico/ipam/v2/host/h1/ipv4/block/10.1.0.0-26":                `{"state":"confirmed","deleted":false}`,
+		"/calico/ipam/v2/host/h1/ipv4/block/10.1.0.64-26":               `{"state":"pending","deleted":false}`,
+		"/calico/ipam/v2/host/h10/ipv4/block/10.1.0.128-26":             `{"state":"confirmed","deleted":false}`,
+		"/calico/resources/v3/projectcalico.org/workloadendpoints/a/w1": `{"kind":"WorkloadEndpoint","apiVersion":"projectcalico.org/v3","metadata":{"name":"w1","namespace":"a"},"spec":{"node":"h1"}}`,
+		"/calico/resources/v3/projectcalico.org/workloadendpoints/b/w1": `{"kind":"WorkloadEndpoint","apiVersion":"projectcalico.org/v3","metadata":{"name":"w1","namespace":"b"},"spec":{"node":"h1"}}`,
+	} {
+		if _, err := raw.Put(ctx, k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reqs := []datastore.ListRequest{
+		{Kind: kind(t, "IPPool")},
+		{Kind: kind(t, "IPPool"), Options: datastore.ListOptions{Name: "p1"}},
+		{Kind: kind(t, "Node"), Options: datastore.ListOptions{Name: "h1"}},
+		{Kind: kind(t, "Node"), Options: datastore.ListOptions{Name: "missing"}},
+		{Kind: kind(t, "IPAMConfig"), Options: datastore.ListOptions{Name: "default"}},
+		{Kind: kind(t, "BlockAffinity"), Options: datastore.ListOptions{Name: "h1/", Prefix: true}},
+		{Kind: kind(t, "BlockAffinity")},
+		{Kind: kind(t, "WorkloadEndpoint"), Options: datastore.ListOptions{Name: "w1"}},
+		{Kind: kind(t, "WorkloadEndpoint"), Options: datastore.ListOptions{Namespace: "b", Name: "w1"}},
+	}
+	wantCounts := []int{2, 1, 1, 0, 1, 2, 3, 2, 1}
+	got, err := s.ListMany(ctx, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(reqs) {
+		t.Fatalf("%d lists for %d requests", len(got), len(reqs))
+	}
+	for i, r := range reqs {
+		want, err := s.List(ctx, r.Kind, r.Options)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got[i].Items) != wantCounts[i] || len(want.Items) != wantCounts[i] {
+			t.Fatalf("request %d (%s %+v): ListMany %d items, List %d, want %d", i, r.Kind.Kind, r.Options, len(got[i].Items), len(want.Items), wantCounts[i])
+		}
+		for j := range want.Items {
+			a, _ := json.Marshal(got[i].Items[j])
+			b, _ := json.Marshal(want.Items[j])
+			if string(a) != string(b) {
+				t.Errorf("request %d item %d: ListMany read %s, List %s", i, j, a, b)
+			}
+		}
+		if got[i].ResourceVersion != got[0].ResourceVersion || got[i].ResourceVersion != want.ResourceVersion {
+			t.Errorf("request %d: revision %s, first list %s, List %s", i, got[i].ResourceVersion, got[0].ResourceVersion, want.ResourceVersion)
+		}
+	}
+}
