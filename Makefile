@@ -1,5 +1,6 @@
 # Two commands do all the set-up on a fresh machine with Go:
-#   make run    builds calicoctl, starts its embedded etcd, applies testdata/quickstart/ and shows it
+#   make run    builds everything, starts the embedded etcd and walks through testdata/quickstart/,
+#               IPAM, policy trace and (as root) three node agents
 #   make test   builds what the tests need (including a real kube-apiserver, cached in bin/) and runs them
 
 GO        ?= go
