@@ -39,21 +39,12 @@ var (
 // runIPAMOnly measures the IPAM scenarios alone, against a fresh embedded etcd, and prints their
 // figures on stderr (docs/performance.md is left alone).
 func runIPAMOnly() error {
-	e, err := testenv.StartEtcd()
+	be, err := startBenchEnv()
 	if err != nil {
 		return err
 	}
-	defer e.Stop()
-	raw, err := clientv3.New(clientv3.Config{Endpoints: []string{e.Endpoint}, DialTimeout: 5 * time.Second})
-	if err != nil {
-		return err
-	}
-	defer raw.Close()
-	dir, err := os.MkdirTemp("", "calicoctl-bench-*")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
+	defer be.stop()
+	e, raw, dir := be.e, be.raw, be.dir
 	self, err := os.Executable()
 	if err != nil {
 		return err

@@ -66,22 +66,46 @@ func main() {
 	}
 }
 
-func run() error {
+// benchEnv is what every set of scenarios measures against: an embedded etcd, the bare client
+// that gives the raw limit, and a scratch directory (calicoctl's HOME, input files).
+type benchEnv struct {
+	e   *testenv.Etcd
+	raw *clientv3.Client
+	dir string
+}
+
+func startBenchEnv() (*benchEnv, error) {
 	e, err := testenv.StartEtcd()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer e.Stop()
 	raw, err := clientv3.New(clientv3.Config{Endpoints: []string{e.Endpoint}, DialTimeout: 5 * time.Second})
 	if err != nil {
-		return err
+		e.Stop()
+		return nil, err
 	}
-	defer raw.Close()
 	dir, err := os.MkdirTemp("", "calicoctl-bench-*")
+	if err != nil {
+		raw.Close()
+		e.Stop()
+		return nil, err
+	}
+	return &benchEnv{e: e, raw: raw, dir: dir}, nil
+}
+
+func (b *benchEnv) stop() {
+	os.RemoveAll(b.dir)
+	b.raw.Close()
+	b.e.Stop()
+}
+
+func run() error {
+	be, err := startBenchEnv()
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	defer be.stop()
+	e, raw, dir := be.e, be.raw, be.dir
 	env := append(os.Environ(), "DATASTORE_TYPE=etcdv3", "ETCD_ENDPOINTS="+e.Endpoint, "HOME="+dir)
 
 	gnps := filepath.Join(dir, "gnp.yaml")
