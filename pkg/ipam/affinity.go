@@ -80,7 +80,7 @@ func (c *Client) pendingAffinity(ctx context.Context, host string, prefix netip.
 // claimBlock makes host the owner of the block at prefix, creating the block: the two-phase
 // claim of Calico (affinity pending, block created, affinity confirmed), so that a crash at any
 // point leaves nothing another host cannot repair. It returns errBlockClaimConflict when another
-// host owns the block.
+// host owns the block. The block returned is the copy rememberBlock keeps: callers must not change it.
 func (c *Client) claimBlock(ctx context.Context, host string, prefix netip.Prefix) (*block, error) {
 	aff, err := c.pendingAffinity(ctx, host, prefix)
 	if err != nil {

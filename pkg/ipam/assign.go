@@ -472,23 +472,64 @@ func (c *Client) assignFromBlock(ctx context.Context, prefix netip.Prefix, num i
 			c.rememberBlock(b)
 			return nil, nil
 		}
-		if err := c.incrementHandle(ctx, handle, prefix.String(), len(ips)); err != nil {
-			return nil, err
+		written, err := c.writeNewHandleAndBlock(ctx, handle, b, len(ips))
+		if err != nil && !datastore.IsConflict(err) && !datastore.IsDoesNotExist(err) {
+			c.forgetBlock(prefix)
+			return nil, fmt.Errorf("writing IPAM block %s: %w", prefix, err)
 		}
-		err := c.writeBlock(ctx, b)
+		if !written {
+			// The handle exists already (another address of the same allocation): the handle
+			// first, then the block, as Calico writes them.
+			if err := c.incrementHandle(ctx, handle, prefix.String(), len(ips)); err != nil {
+				return nil, err
+			}
+			if err = c.writeBlock(ctx, b); err != nil {
+				if derr := c.decrementHandle(ctx, handle, prefix.String(), len(ips)); derr != nil {
+					return nil, derr
+				}
+			}
+		}
 		if err == nil {
 			c.rememberBlock(b)
 			return ips, nil
 		}
 		c.forgetBlock(prefix)
-		if derr := c.decrementHandle(ctx, handle, prefix.String(), len(ips)); derr != nil {
-			return nil, derr
-		}
 		if !datastore.IsConflict(err) && !datastore.IsDoesNotExist(err) {
 			return nil, fmt.Errorf("writing IPAM block %s: %w", prefix, err)
 		}
 	}
 	return nil, fmt.Errorf("assigning from IPAM block %s: too many concurrent changes", prefix)
+}
+
+// writeNewHandleAndBlock records n addresses of block b under a handle that does not exist yet
+// and writes the block, in one transaction when the backend has them: the allocation then never
+// exists half-written. written is false, with no error, when the backend writes one object at a
+// time or the handle exists already: the caller then writes them one after the other. An error
+// is the block's (a conflict: read it again) or the transaction's.
+func (c *Client) writeNewHandleAndBlock(ctx context.Context, handle string, b *block, n int) (written bool, err error) {
+	t, ok := c.store.(datastore.Transactor)
+	if !ok {
+		return false, nil
+	}
+	h := handleKind.NewObject().(*api.IPAMHandle)
+	h.Name = handle
+	h.Spec = api.IPAMHandleSpec{HandleID: handle, Block: map[string]int{b.prefix.String(): n}}
+	b.obj.Spec.SequenceNumber++
+	if b.obj.Spec.Attributes == nil {
+		b.obj.Spec.Attributes = []api.AllocationAttribute{}
+	}
+	got, err := t.WriteAll(ctx, []resources.Resource{h, b.obj})
+	if err == nil {
+		// A retried transaction that had been applied returns the stored copies.
+		b.obj.ResourceVersion = got[1].GetResourceVersion()
+		return true, nil
+	}
+	b.obj.Spec.SequenceNumber--
+	var failed *datastore.WriteAllError
+	if errors.As(err, &failed) && failed.Index == 0 && datastore.IsAlreadyExists(err) {
+		return false, nil
+	}
+	return false, err
 }
 
 // AssignIPArgs is a request for one given address.

@@ -127,13 +127,15 @@ func (c *Client) knownFull(p netip.Prefix, reserved func(netip.Addr) bool) bool 
 	return b.freeCount(reserved) == 0
 }
 
+// rememberBlock keeps b's object as this client's copy of the block. The caller hands it over:
+// neither it nor b may be changed afterwards (cachedBlock hands out copies).
 func (c *Client) rememberBlock(b *block) {
 	c.blocksMu.Lock()
 	defer c.blocksMu.Unlock()
 	if c.blocks == nil {
 		c.blocks = map[netip.Prefix]*api.IPAMBlock{}
 	}
-	c.blocks[b.prefix] = cloneBlock(b.obj)
+	c.blocks[b.prefix] = b.obj
 }
 
 func (c *Client) forgetBlock(p netip.Prefix) {

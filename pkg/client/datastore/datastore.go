@@ -12,6 +12,7 @@ package datastore
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/calicoctl-go/calicoctl/pkg/resources"
 )
@@ -92,6 +93,29 @@ type KnownDeleter interface {
 type Refuser interface {
 	Refuses(op string, kind *resources.Kind, namespace, name string) error
 }
+
+// Transactor is implemented by backends that write several objects all or nothing in one round
+// trip (etcd: one transaction). Each object without a resourceVersion is created if absent; each
+// with one replaces the stored object of that revision. WriteAll returns the objects as stored
+// (with their new resourceVersion), or a *WriteAllError naming the first object whose condition
+// failed, in which case nothing was written. IPAM uses it to record an allocation's handle and
+// its block together; callers fall back to one write at a time on backends without it.
+type Transactor interface {
+	WriteAll(ctx context.Context, objs []resources.Resource) ([]resources.Resource, error)
+}
+
+// WriteAllError says which object of a WriteAll failed its condition, and how: Err is an
+// *AlreadyExistsError, *ConflictError or *DoesNotExistError (IsConflict and the others see it).
+type WriteAllError struct {
+	Index int
+	Err   error
+}
+
+func (e *WriteAllError) Error() string {
+	return fmt.Sprintf("nothing written: %v", e.Err)
+}
+
+func (e *WriteAllError) Unwrap() error { return e.Err }
 
 // ListRequest is one list of a ListMany.
 type ListRequest struct {

@@ -347,16 +347,19 @@ func oneLine(err error) string {
 // once), or refused connections before etcd ever answered this client (a wrong endpoint, or etcd
 // not running). Once etcd has answered, refused connections are a restart: the request waits for
 // it within its timeout. dead returns the explained failure that cancelled the request, if any.
+//
+// Most requests are answered long before the first probe is due: the watchdog then costs a
+// timer, not a goroutine.
 func (s *Store) watchdog(cancel context.CancelFunc) (stop func(), dead func() error) {
 	var mu sync.Mutex
 	var reason error
 	done, exited := make(chan struct{}), make(chan struct{})
 	cli := s.cli // nil while New connects
-	go func() {
+	start := time.Now()
+	t := time.AfterFunc(probeEvery, func() {
 		defer close(exited)
 		tick := time.NewTicker(probeEvery)
 		defer tick.Stop()
-		start := time.Now()
 		probed, next := false, probeAfter
 		if cli == nil {
 			next = probeEvery * 2 // connecting: its handshake is all there is to wait for
@@ -365,27 +368,35 @@ func (s *Store) watchdog(cancel context.CancelFunc) (stop func(), dead func() er
 			select {
 			case <-done:
 				return
-			case <-tick.C:
+			default:
 			}
 			waited := time.Since(start)
 			failing := !probed && cli != nil && cli.ActiveConnection().GetState() == connectivity.TransientFailure
-			if waited < next && !failing {
-				continue
+			if waited >= next || failing {
+				probed, next = true, waited+probeAfter
+				if err, fatal := s.probe(); fatal {
+					mu.Lock()
+					reason = err
+					mu.Unlock()
+					cancel()
+					return
+				}
 			}
-			probed, next = true, waited+probeAfter
-			if err, fatal := s.probe(); fatal {
-				mu.Lock()
-				reason = err
-				mu.Unlock()
-				cancel()
+			select {
+			case <-done:
 				return
+			case <-tick.C:
 			}
 		}
-	}()
+	})
 	var once sync.Once
 	stop = func() {
-		once.Do(func() { close(done) })
-		<-exited // no cancel after stop returns
+		once.Do(func() {
+			close(done)
+			if !t.Stop() {
+				<-exited // it started: no cancel after stop returns
+			}
+		})
 	}
 	return stop, func() error {
 		mu.Lock()
@@ -607,6 +618,110 @@ func (s *Store) Update(ctx context.Context, obj resources.Resource) (resources.R
 	}
 	obj.SetResourceVersion(strconv.FormatInt(resp.Header.Revision, 10))
 	return obj, nil
+}
+
+// WriteAll writes objs in one transaction: a create-if-absent for each object without a
+// resourceVersion, a compare-and-swap on the revision for the others. When the transaction's
+// answer is lost and a retry finds every value as this call wrote it, the earlier attempt is
+// taken as applied.
+func (s *Store) WriteAll(ctx context.Context, objs []resources.Resource) ([]resources.Resource, error) {
+	if len(objs) == 0 {
+		return nil, nil
+	}
+	type write struct {
+		kind  *resources.Kind
+		key   string
+		value []byte
+		rev   int64 // 0: create
+	}
+	writes := make([]write, len(objs))
+	cmps := make([]clientv3.Cmp, len(objs))
+	puts := make([]clientv3.Op, len(objs))
+	gets := make([]clientv3.Op, len(objs))
+	for i, obj := range objs {
+		kind, err := resources.KindOf(obj)
+		if err != nil {
+			return nil, err
+		}
+		w := write{kind: kind, key: Key(kind, obj.GetNamespace(), obj.GetName())}
+		if rv := obj.GetResourceVersion(); rv != "" {
+			if w.rev, err = strconv.ParseInt(rv, 10, 64); err != nil || w.rev <= 0 {
+				return nil, fmt.Errorf("error with field Metadata.ResourceVersion = '%s' (an update needs the resourceVersion of the stored %s)", rv, kind.ID(obj.GetNamespace(), obj.GetName()))
+			}
+			cmps[i] = clientv3.Compare(clientv3.ModRevision(w.key), "=", w.rev)
+		} else {
+			cmps[i] = clientv3.Compare(clientv3.Version(w.key), "=", 0)
+		}
+		if w.value, err = encode(kind, obj); err != nil {
+			return nil, err
+		}
+		puts[i], gets[i] = clientv3.OpPut(w.key, string(w.value)), clientv3.OpGet(w.key)
+		writes[i] = w
+	}
+	var resp *clientv3.TxnResponse
+	err := s.do(ctx, "write", writes[0].key, func(ctx context.Context) error {
+		var err error
+		resp, err = s.cli.Txn(ctx).If(cmps...).Then(puts...).Else(gets...).Commit()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if resp.Succeeded {
+		rv := strconv.FormatInt(resp.Header.Revision, 10)
+		for _, obj := range objs {
+			obj.SetResourceVersion(rv)
+		}
+		return objs, nil
+	}
+	// Which condition failed? And was it our own earlier attempt, applied before its answer was
+	// lost (every value as written here, all at one newer revision)?
+	var failed *datastore.WriteAllError
+	applied, at := true, int64(0)
+	stored := make([]*mvccpb.KeyValue, len(writes))
+	for i, w := range writes {
+		kvs := resp.Responses[i].GetResponseRange().Kvs
+		if len(kvs) == 1 {
+			stored[i] = kvs[0]
+		}
+		kv := stored[i]
+		if kv == nil || !bytes.Equal(kv.Value, w.value) || kv.ModRevision <= w.rev || (at != 0 && kv.ModRevision != at) {
+			applied = false
+		} else {
+			at = kv.ModRevision
+		}
+		if failed != nil {
+			continue
+		}
+		id := w.kind.ID(objs[i].GetNamespace(), objs[i].GetName())
+		switch {
+		case w.rev == 0 && kv != nil:
+			e := &datastore.AlreadyExistsError{ID: id}
+			if existing, err := decode(w.kind, kv); err == nil {
+				e.Existing = existing
+			}
+			failed = &datastore.WriteAllError{Index: i, Err: e}
+		case w.rev != 0 && kv == nil:
+			failed = &datastore.WriteAllError{Index: i, Err: &datastore.DoesNotExistError{ID: id}}
+		case w.rev != 0 && kv.ModRevision != w.rev:
+			failed = &datastore.WriteAllError{Index: i, Err: &datastore.ConflictError{ID: id}}
+		}
+	}
+	if applied {
+		out := make([]resources.Resource, len(writes))
+		for i, w := range writes {
+			if out[i], err = decode(w.kind, stored[i]); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	if failed == nil {
+		// The reads ran at the revision whose state failed a condition, so one of the cases
+		// above matched; this is only a guard.
+		failed = &datastore.WriteAllError{Err: &datastore.ConflictError{ID: writes[0].kind.ID(objs[0].GetNamespace(), objs[0].GetName())}}
+	}
+	return nil, failed
 }
 
 func (s *Store) Delete(ctx context.Context, kind *resources.Kind, namespace, name, resourceVersion string) (resources.Resource, error) {

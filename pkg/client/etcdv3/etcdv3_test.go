@@ -3,6 +3,7 @@ package etcdv3_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -336,5 +337,55 @@ func TestListManyReadsWhatListReads(t *testing.T) {
 		if got[i].ResourceVersion != got[0].ResourceVersion || got[i].ResourceVersion != want.ResourceVersion {
 			t.Errorf("request %d: revision %s, first list %s, List %s", i, got[i].ResourceVersion, got[0].ResourceVersion, want.ResourceVersion)
 		}
+	}
+}
+
+// WriteAll writes every object or none, and says which object's condition failed and how.
+func TestWriteAllIsAllOrNothing(t *testing.T) {
+	s, raw := newStore(t)
+	ctx := context.Background()
+	k := kind(t, "IPPool")
+	failedAt := func(err error) int {
+		var e *datastore.WriteAllError
+		if !errors.As(err, &e) {
+			t.Fatalf("not a WriteAllError: %v", err)
+		}
+		return e.Index
+	}
+	stored := func(name string) bool {
+		got, err := raw.Get(ctx, etcdv3.Key(k, "", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(got.Kvs) == 1
+	}
+
+	got, err := s.WriteAll(ctx, []resources.Resource{pool("a", "10.0.0.0/16"), pool("b", "10.1.0.0/16")})
+	if err != nil || len(got) != 2 || got[0].GetResourceVersion() == "" || got[0].GetResourceVersion() != got[1].GetResourceVersion() {
+		t.Fatalf("two creates: %v %v", got, err)
+	}
+	a, firstRV := got[0].(*api.IPPool), got[0].GetResourceVersion()
+
+	// A create of an existing object fails the whole write: "c" is not created.
+	_, err = s.WriteAll(ctx, []resources.Resource{pool("c", "10.2.0.0/16"), pool("b", "10.3.0.0/16")})
+	var exists *datastore.AlreadyExistsError
+	if failedAt(err) != 1 || !errors.As(err, &exists) || exists.Existing.(*api.IPPool).Spec.CIDR != "10.1.0.0/16" || stored("c") {
+		t.Fatalf("create of existing b: %v (c stored: %v)", err, stored("c"))
+	}
+
+	// An update conditional on a revision: the first succeeds, the stale second conflicts.
+	a.Spec.NATOutgoing = true
+	if _, err := s.WriteAll(ctx, []resources.Resource{pool("d", "10.4.0.0/16"), a}); err != nil {
+		t.Fatalf("create d and update a: %v", err)
+	}
+	stale := pool("a", "10.0.0.0/16")
+	stale.ResourceVersion = firstRV
+	if _, err := s.WriteAll(ctx, []resources.Resource{stale, pool("e", "10.5.0.0/16")}); failedAt(err) != 0 || !datastore.IsConflict(err) || stored("e") {
+		t.Fatalf("stale update of a: %v (e stored: %v)", err, stored("e"))
+	}
+	missing := pool("gone", "10.6.0.0/16")
+	missing.ResourceVersion = firstRV
+	if _, err := s.WriteAll(ctx, []resources.Resource{pool("f", "10.7.0.0/16"), missing}); failedAt(err) != 1 || !datastore.IsDoesNotExist(err) || stored("f") {
+		t.Fatalf("update of a missing object: %v (f stored: %v)", err, stored("f"))
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/calicoctl-go/calicoctl/pkg/client"
 	"github.com/calicoctl-go/calicoctl/pkg/client/datastore"
 	"github.com/calicoctl-go/calicoctl/pkg/client/etcdv3"
+	"github.com/calicoctl-go/calicoctl/pkg/resources"
 	"github.com/calicoctl-go/calicoctl/pkg/resources/api"
 )
 
@@ -205,5 +206,24 @@ func TestDryRunChecksAndRemembersWithoutWriting(t *testing.T) {
 	l, err = s.List(ctx, k, datastore.ListOptions{})
 	if err != nil || len(l.Items) != 1 || l.Items[0].GetName() != "real" {
 		t.Errorf("the dry run wrote: %v %v", l, err)
+	}
+}
+
+// A WriteAll whose answer is lost after etcd applied it is retried, and the retry recognises
+// its own transaction instead of reporting that the objects it created already exist.
+func TestLostAnswerOfAWriteAllIsRecognised(t *testing.T) {
+	s, raw, p := proxied(t)
+	ctx := context.Background()
+	drop := p.Arm(faultproxy.Rule{Match: txn, Times: 1, DropAnswer: true})
+	got, err := s.WriteAll(ctx, []resources.Resource{pool("lost-1", "10.30.0.0/16"), pool("lost-2", "10.31.0.0/16")})
+	if err != nil {
+		t.Fatalf("write whose answer was lost: %v", err)
+	}
+	if p.Hits(drop) != 1 {
+		t.Fatalf("the answer was not dropped")
+	}
+	stored, err := raw.Get(ctx, etcdv3.Key(kind(t, "IPPool"), "", "lost-2"))
+	if err != nil || len(stored.Kvs) != 1 || strconv.FormatInt(stored.Kvs[0].ModRevision, 10) != got[1].GetResourceVersion() {
+		t.Fatalf("stored %v (%v); WriteAll returned resourceVersion %s", stored.Kvs, err, got[1].GetResourceVersion())
 	}
 }
