@@ -41,6 +41,7 @@ func TestDecode(t *testing.T) {
 		{"wrong version", strings.Replace(pools("a"), "projectcalico.org/v3", "projectcalico.org/v2", 1), nil, "apiVersion must be projectcalico.org/v3"},
 		{"unknown field names the resource", strings.Replace(pools("a"), "  cidr:", "  cidrs:", 1), nil, "field in document is not recognized or is in the wrong location: cidrs (IPPool(a) in test.yaml, document 1 (line 1))"},
 		{"wrong type", strings.Replace(pools("a"), "cidr: 10.1.0.0/16", "blockSize: big", 1), nil, "json: cannot unmarshal string into Go struct field IPPoolSpec.spec.blockSize of type int: spec.blockSize must be a whole number, not a string"},
+		{"a Calico enum type is named as Calico names it", strings.Replace(pools("a"), "cidr: 10.1.0.0/16", "ipipMode: 5", 1), nil, "json: cannot unmarshal number into Go struct field IPPoolSpec.spec.ipipMode of type v3.IPIPMode: spec.ipipMode must be a string (quote it), not a number"},
 		{"duplicate key", pools("a") + "spec:\n  cidr: 10.2.0.0/16\n", nil, "error converting YAML to JSON: yaml: unmarshal errors: line 8: key \"spec\" already set in map (in test.yaml)"},
 		{"several duplicate keys in one line", "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: a\n  name: b\nspec:\n  cidr: 10.0.0.0/8\n  cidr: 10.1.0.0/16\n", nil,
 			"error converting YAML to JSON: yaml: unmarshal errors: line 5: key \"name\" already set in map; line 8: key \"cidr\" already set in map (in test.yaml)"},

@@ -33,6 +33,10 @@ func DecodeError(err error) string {
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
+		if t := te.Type; t != nil && strings.HasSuffix(t.PkgPath(), "/pkg/resources/api") {
+			// Calico's types live in its package v3: the text names them as Calico's does.
+			msg = strings.Replace(msg, "of type "+t.String(), "of type v3."+t.Name(), 1)
+		}
 		return fmt.Sprintf("error unmarshaling JSON: while decoding JSON: %s: %s must be %s, not %s",
 			msg, te.Field, wants(te), article(te.Value))
 	}
