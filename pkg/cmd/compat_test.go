@@ -33,7 +33,7 @@ func TestValidationMessagesKeepCalicoText(t *testing.T) {
 		{"peer node not a name", doc("BGPPeer", "  name: p1", "  peerIP: 10.0.0.1\n  node: node 2"),
 			"error with field Node = 'node 2' (must be a resource name: lower case letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters) at BGPPeer(p1).spec.node"},
 		{"interface name over 15 bytes", doc("HostEndpoint", "  name: h1", "  node: n1\n  interfaceName: wibblywobblyeth0"),
-			"error with field InterfaceName = 'wibblywobblyeth0' (may not be more than 15 bytes) at HostEndpoint(h1).spec.interfaceName: must be an interface name of at most 15 letters, digits, '_', '.' or '-' (e.g. eth0), or *"},
+			"error with the following fields: -  InterfaceName = 'wibblywobblyeth0' (must be an interface name of at most 15 letters, digits, '_', '.' or '-' (e.g. eth0), or *) at HostEndpoint(h1).spec.interfaceName; -  spec.interfaceName (may not be more than 15 bytes) at HostEndpoint(h1).spec.interfaceName"},
 		{"pool CIDR not a subnet", doc("IPPool", "  name: p1", "  cidr: 10.0.1.0/33"),
 			"error with field IPPool.Spec.CIDR = '10.0.1.0/33' (IPPool CIDR must be a valid subnet) at IPPool(p1).spec.cidr: write a network such as 10.244.0.0/16 or fd00:10:244::/64"},
 		{"pool CIDR not masked", doc("IPPool", "  name: p1", "  cidr: 10.0.1.1/24"),

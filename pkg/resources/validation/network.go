@@ -200,9 +200,10 @@ func HostEndpoint(o *api.HostEndpoint) error {
 		c.Add("spec.interfaceName", s.InterfaceName, "no interface or expected IPs have been specified: set interfaceName (e.g. eth0, or * for all), expectedIPs, or both")
 	}
 	if s.InterfaceName != "" && s.InterfaceName != "*" && !interfaceRegex.MatchString(s.InterfaceName) {
-		e := c.Add("spec.interfaceName", s.InterfaceName, "must be an interface name of at most 15 letters, digits, '_', '.' or '-' (e.g. eth0), or *")
+		c.Add("spec.interfaceName", s.InterfaceName, "must be an interface name of at most 15 letters, digits, '_', '.' or '-' (e.g. eth0), or *")
 		if len(s.InterfaceName) > 15 {
-			e.Calico("", "may not be more than 15 bytes")
+			// Calico reports a long name twice: by the field's pattern, then by its length.
+			c.Add("spec.interfaceName", s.InterfaceName, "").Calico("spec.interfaceName", "may not be more than 15 bytes").WithoutValue()
 		}
 	}
 	for i, ip := range s.ExpectedIPs {
