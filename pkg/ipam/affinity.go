@@ -28,7 +28,7 @@ func affinityLabels(host string, prefix netip.Prefix) map[string]string {
 	}
 	return map[string]string{
 		"projectcalico.org/hostname-hash": base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:]),
-		"projectcalico.org/affinity-type": "host",
+		"projectcalico.org/affinity-type": kinds.AffinityType(host),
 		"projectcalico.org/ip-version":    v,
 	}
 }
@@ -37,7 +37,7 @@ func newAffinity(host string, prefix netip.Prefix, state string) *api.BlockAffin
 	a := affinityKind.NewObject().(*api.BlockAffinity)
 	a.Name = kinds.AffinityName(host, prefix.String())
 	a.Labels = affinityLabels(host, prefix)
-	a.Spec = api.BlockAffinitySpec{State: state, Node: host, Type: "host", CIDR: prefix.String(), Deleted: "false"}
+	a.Spec = api.BlockAffinitySpec{State: state, Node: host, Type: kinds.AffinityType(host), CIDR: prefix.String(), Deleted: "false"}
 	return a
 }
 
@@ -86,7 +86,7 @@ func (c *Client) claimBlock(ctx context.Context, host string, prefix netip.Prefi
 	if err != nil {
 		return nil, err
 	}
-	want := "host:" + host
+	want := kinds.BlockAffinity(host)
 	var b *block
 	created, err := c.store.Create(ctx, newBlockObject(prefix, want, c.now()))
 	switch {
@@ -171,7 +171,7 @@ func (c *Client) ReleaseAffinity(ctx context.Context, host string, prefix netip.
 		if err != nil {
 			return err
 		}
-		if b == nil || b.affinity() != "host:"+host {
+		if b == nil || b.affinity() != kinds.BlockAffinity(host) {
 			c.dropAffinity(ctx, aff) // stale: the block is gone or someone else's
 			return nil
 		}

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/calicoctl-go/calicoctl/pkg/client/datastore"
 	"github.com/calicoctl-go/calicoctl/pkg/resources"
 	"github.com/calicoctl-go/calicoctl/pkg/resources/api"
+	"github.com/calicoctl-go/calicoctl/pkg/resources/kinds"
 	"github.com/calicoctl-go/calicoctl/pkg/resources/selector"
 )
 
@@ -47,9 +49,9 @@ func (c *Client) AutoAssign(ctx context.Context, args AutoAssignArgs) (v4, v6 []
 		args.IntendedUse = UseWorkload
 	}
 	if args.IntendedUse == UseLoadBalancer {
-		// Calico keeps LoadBalancer blocks under the virtual host "load-balancer"
-		// (/calico/ipam/v2/virtual/...), which this package does not write yet.
-		return nil, nil, errors.New("assigning LoadBalancer addresses is not supported by this IPAM yet: Calico's kube-controllers assigns them")
+		// As Calico: LoadBalancer addresses belong to the virtual host "load-balancer", whose
+		// affinities are of type virtual; no Node is involved.
+		args.Hostname = kinds.VirtualLoadBalancer
 	}
 	st, err := c.readStart(ctx, args.Hostname)
 	if err != nil {
@@ -115,14 +117,17 @@ func (c *Client) readStart(ctx context.Context, host string) (start, error) {
 		case len(ls[0].Items) > 0:
 			cfg = ls[0].Items[0].(*api.IPAMConfig)
 		}
-		if len(ls[3].Skipped) > 0 {
+		switch {
+		case host == kinds.VirtualLoadBalancer:
+		case len(ls[3].Skipped) > 0:
 			return st, fmt.Errorf("reading node %s: %w", host, ls[3].Skipped[0])
-		}
-		if len(ls[3].Items) == 0 {
+		case len(ls[3].Items) == 0:
 			return st, noNode()
+		default:
+			st.nodeLabels = ls[3].Items[0].GetLabels()
 		}
 		st.cfg, st.pools, st.reserved = c.configFrom(cfg), poolsFrom(ls[1]), reservationsFrom(ls[2])
-		st.nodeLabels, st.affinities = ls[3].Items[0].GetLabels(), affinitiesFrom(ls[4])
+		st.affinities = affinitiesFrom(ls[4])
 		return st, nil
 	}
 	var (
@@ -134,7 +139,12 @@ func (c *Client) readStart(ctx context.Context, host string) (start, error) {
 	go func() { defer wg.Done(); st.cfg, errs[0] = c.GetConfig(ctx) }()
 	go func() { defer wg.Done(); st.pools, errs[1] = c.listPools(ctx) }()
 	go func() { defer wg.Done(); st.reserved, errs[2] = c.reservations(ctx) }()
-	go func() { defer wg.Done(); node, errs[3] = c.store.Get(ctx, nodeKind, "", host) }()
+	go func() {
+		defer wg.Done()
+		if host != kinds.VirtualLoadBalancer {
+			node, errs[3] = c.store.Get(ctx, nodeKind, "", host)
+		}
+	}()
 	go func() { defer wg.Done(); st.affinities, errs[4] = c.ListAffinities(ctx, host) }()
 	wg.Wait()
 	if datastore.IsDoesNotExist(errs[3]) {
@@ -147,7 +157,9 @@ func (c *Client) readStart(ctx context.Context, host string) (start, error) {
 			return st, err
 		}
 	}
-	st.nodeLabels = node.GetLabels()
+	if node != nil {
+		st.nodeLabels = node.GetLabels()
+	}
 	return st, nil
 }
 
@@ -184,7 +196,8 @@ func selectPools(all []pool, v6 bool, requested []netip.Prefix, nodeLabels map[s
 			if p.spec.AssignmentMode != nil && *p.spec.AssignmentMode == api.AssignmentModeManual {
 				continue
 			}
-			if sel := p.spec.NodeSelector; sel != "" && sel != "all()" {
+			// The load balancer is no node: node selectors do not apply to it.
+			if sel := p.spec.NodeSelector; sel != "" && sel != "all()" && args.IntendedUse != UseLoadBalancer {
 				s, err := selector.Parse(sel)
 				if err != nil || !s.Evaluate(nodeLabels) {
 					continue
@@ -371,7 +384,8 @@ func (c *Client) findAndClaimBlock(ctx context.Context, pools []pool, host strin
 					candidate = &s
 					break
 				}
-				if reclaim == nil && b.Spec.Affinity != nil && *b.Spec.Affinity != "host:"+host && b.Spec.AffinityClaimTime != nil &&
+				// Only another host's block: never the load balancer's.
+				if reclaim == nil && b.Spec.Affinity != nil && strings.HasPrefix(*b.Spec.Affinity, "host:") && *b.Spec.Affinity != kinds.BlockAffinity(host) && b.Spec.AffinityClaimTime != nil &&
 					c.now().Sub(b.Spec.AffinityClaimTime.Time) > emptyBlockReclaimAge {
 					if wb, err := wrapBlock(b); err == nil && wb.empty() {
 						reclaim = b
@@ -458,7 +472,7 @@ func (c *Client) assignFromBlock(ctx context.Context, prefix netip.Prefix, num i
 			}
 		}
 		var ips []netip.Addr
-		if !affinityCheck || b.affinity() == "host:"+host {
+		if !affinityCheck || b.affinity() == kinds.BlockAffinity(host) {
 			ips = b.autoAssign(num, handle, attrs, reserved)
 		}
 		if len(ips) == 0 {
@@ -575,7 +589,7 @@ func (c *Client) AssignIP(ctx context.Context, args AssignIPArgs) error {
 			}
 			continue
 		}
-		if cfg.StrictAffinity && b.affinity() != "host:"+args.Hostname {
+		if cfg.StrictAffinity && b.affinity() != kinds.BlockAffinity(args.Hostname) {
 			return fmt.Errorf("cannot assign %s to %s: its block %s belongs to %q and strict affinity is enabled", args.IP, args.Hostname, prefix, b.affinity())
 		}
 		if !b.assign(args.IP, args.HandleID, args.Attrs) {

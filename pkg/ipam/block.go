@@ -4,6 +4,7 @@ import (
 	"maps"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -55,11 +56,15 @@ func (b *block) affinity() string {
 	return *b.obj.Spec.Affinity
 }
 
-// host is the node the block is affine to, "" when none.
+// host is the node the block is affine to (the load balancer's blocks: load-balancer), ""
+// when none.
 func (b *block) host() string {
 	a := b.affinity()
-	if len(a) > 5 && a[:5] == "host:" {
-		return a[5:]
+	if h, ok := strings.CutPrefix(a, "host:"); ok {
+		return h
+	}
+	if h, ok := strings.CutPrefix(a, "virtual:"); ok {
+		return h
 	}
 	return ""
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/calicoctl-go/calicoctl/pkg/client/datastore"
 	"github.com/calicoctl-go/calicoctl/pkg/resources"
 	"github.com/calicoctl-go/calicoctl/pkg/resources/api"
+	"github.com/calicoctl-go/calicoctl/pkg/resources/kinds"
 )
 
 // Report is the JSON `calicoctl ipam check -o FILE` writes and `ipam release --from-report`
@@ -100,21 +101,25 @@ func (c *Client) InUseAddresses(ctx context.Context) (workloads, tunnels map[net
 
 // CheckResult is what `ipam check` found.
 type CheckResult struct {
-	Blocks         []*api.IPAMBlock
-	Allocations    int // addresses the blocks record
-	ActivePools    []netip.Prefix
-	TunnelIPs      int
-	WorkloadIPs    int
-	HandlesMatched int
-	ByNode         map[string]int
-	Report         Report
-	NotInUse       []AllocationInfo // allocated, nobody uses them (cooling ones excluded)
-	InUseNoPool    []netip.Addr     // used, outside every active pool
-	InUseNoAlloc   []netip.Addr     // used, in a pool, not allocated
-	LeakedHandles  []LeakedHandle   // handles no block refers to
-	MissingHandles []string         // handles blocks refer to that do not exist
-	InvalidBlocks  []string         // "<cidr>: <problem>"
-	ProblemAddrs   map[string]bool  // addresses with a problem, for --show-problem-ips
+	Blocks      []*api.IPAMBlock
+	Allocations int // addresses the blocks record
+	ActivePools []netip.Prefix
+	TunnelIPs   int
+	WorkloadIPs int
+	// LoadBalancerIPs counts the addresses of the load balancer's blocks: Calico's
+	// kube-controllers assigns them to Services, which this check does not read, so they are
+	// never reported as leaked (nor released from a report).
+	LoadBalancerIPs int
+	HandlesMatched  int
+	ByNode          map[string]int
+	Report          Report
+	NotInUse        []AllocationInfo // allocated, nobody uses them (cooling ones excluded)
+	InUseNoPool     []netip.Addr     // used, outside every active pool
+	InUseNoAlloc    []netip.Addr     // used, in a pool, not allocated
+	LeakedHandles   []LeakedHandle   // handles no block refers to
+	MissingHandles  []string         // handles blocks refer to that do not exist
+	InvalidBlocks   []string         // "<cidr>: <problem>"
+	ProblemAddrs    map[string]bool  // addresses with a problem, for --show-problem-ips
 }
 
 // Problems counts everything the check found wrong.
@@ -193,6 +198,10 @@ func (c *Client) Check(ctx context.Context, ci *api.ClusterInformation, version 
 			allocated[ip] = true
 			if info.Node != "" {
 				r.ByNode[info.Node]++
+			}
+			if b.host() == kinds.VirtualLoadBalancer {
+				r.LoadBalancerIPs++
+				info.InUse = true
 			}
 			problem := !info.InUse && !info.CoolingDown
 			if problem {

@@ -3,8 +3,14 @@ package ipam_test
 import (
 	"errors"
 	"net/netip"
+	"sort"
 	"strings"
 	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/calicoctl-go/calicoctl/pkg/ipam"
 	"github.com/calicoctl-go/calicoctl/pkg/resources/api"
@@ -369,6 +375,68 @@ func TestConfigurationRules(t *testing.T) {
 		}
 		if got, err := c.GetConfig(ctxFor(t)); err != nil || got != want {
 			t.Fatalf("config read back %+v, %v", got, err)
+		}
+	})
+}
+
+// LoadBalancer addresses belong to Calico's virtual host "load-balancer": blocks affine to
+// "virtual:load-balancer", affinities of type virtual (on etcd under /calico/ipam/v2/virtual/),
+// no Node needed; ipam check counts them as in use, and lists of every affinity include them.
+func TestLoadBalancerAddressesUseTheVirtualHost(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b *backend) {
+		addPool(t, b, "lb", "10.8.0.0/28", 28, `,"allowedUses":["LoadBalancer"]`)
+		addPool(t, b, "pods", "10.9.0.0/28", 28, "")
+		b.addNode(t, "node1", nil)
+		c := ipam.New(b.store)
+		ctx := ctxFor(t)
+		lb, _, err := c.AutoAssign(ctx, ipam.AutoAssignArgs{Num4: 2, HandleID: "lb-0123", IntendedUse: ipam.UseLoadBalancer})
+		if err != nil || len(lb) != 2 || !netip.MustParsePrefix("10.8.0.0/28").Contains(lb[0].Addr()) {
+			t.Fatalf("LoadBalancer addresses %v, %v", lb, err)
+		}
+		mustAssign(t, c, "node1", "pod", 1, 0)
+		if a := blocksByCIDR(t, c)["10.8.0.0/28"].Spec.Affinity; a == nil || *a != "virtual:load-balancer" {
+			t.Fatalf("LoadBalancer block affinity %v", a)
+		}
+		affs, err := c.ListAffinities(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seen []string
+		for _, a := range affs {
+			seen = append(seen, a.Spec.Type+":"+a.Spec.Node+":"+a.Spec.CIDR)
+		}
+		sort.Strings(seen)
+		if strings.Join(seen, " ") != "host:node1:10.9.0.0/28 virtual:load-balancer:10.8.0.0/28" {
+			t.Fatalf("every affinity: %v", seen)
+		}
+		if b.rawEtcd != nil {
+			r, err := b.rawEtcd.Get(ctx, "/calico/ipam/v2/virtual/load-balancer/ipv4/block/10.8.0.0-28")
+			if err != nil || len(r.Kvs) != 1 || string(r.Kvs[0].Value) != `{"state":"confirmed","deleted":false}` {
+				t.Fatalf("the virtual affinity's key: %v %v", r, err)
+			}
+		}
+		if b.kube != nil {
+			dyn, err := dynamic.NewForConfig(b.kube.RESTConfig())
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, err := dyn.Resource(schema.GroupVersionResource{Group: "crd.projectcalico.org", Version: "v1", Resource: "blockaffinities"}).Get(ctx, "load-balancer-10-8-0-0-28", metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if typ, _, _ := unstructured.NestedString(u.Object, "spec", "type"); typ != "virtual" || u.GetLabels()["projectcalico.org/affinity-type"] != "virtual" {
+				t.Fatalf("the virtual affinity's custom resource: type %q, labels %v", typ, u.GetLabels())
+			}
+		}
+		res, err := c.Check(ctx, nil, "test", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.LoadBalancerIPs != 2 || len(res.NotInUse) != 1 || res.NotInUse[0].Handle != "pod" {
+			t.Fatalf("check: %d LoadBalancer IPs, not in use %+v", res.LoadBalancerIPs, res.NotInUse)
+		}
+		if err := c.ReleaseByHandle(ctx, "lb-0123"); err != nil {
+			t.Fatalf("releasing the LoadBalancer handle: %v", err)
 		}
 	})
 }

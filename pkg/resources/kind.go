@@ -84,6 +84,10 @@ type Storage struct {
 	EtcdKey    func(name string) string
 	EtcdPrefix func(namePrefix string) string
 	EtcdName   func(key string) (string, bool)
+	// EtcdListEnd, when set, is the end of the key range a list or watch of namePrefix reads,
+	// for kinds stored under more than one prefix (it starts at EtcdPrefix); nil means the
+	// keys under EtcdPrefix.
+	EtcdListEnd func(namePrefix string) string
 	// EtcdEncode and EtcdDecode convert between an object and the stored value.
 	EtcdEncode func(Resource) ([]byte, error)
 	EtcdDecode func(value []byte, into Resource) error

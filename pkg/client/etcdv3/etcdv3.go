@@ -169,6 +169,17 @@ func listPrefix(kind *resources.Kind, opts datastore.ListOptions) string {
 	return p
 }
 
+// listEnd returns the end of the key range a list of prefix covers: the end of the prefix, or
+// the kind's own end for kinds stored under several prefixes.
+func listEnd(kind *resources.Kind, opts datastore.ListOptions, prefix string) string {
+	if kind.Storage != nil && kind.Storage.EtcdListEnd != nil && (opts.Name == "" || opts.Prefix) {
+		if end := kind.Storage.EtcdListEnd(opts.Name); end != "" {
+			return end
+		}
+	}
+	return clientv3.GetPrefixRangeEnd(prefix)
+}
+
 func isPolicy(kind *resources.Kind) bool {
 	switch kind.Kind {
 	case "NetworkPolicy", "GlobalNetworkPolicy", "StagedNetworkPolicy", "StagedGlobalNetworkPolicy":
@@ -788,7 +799,7 @@ func (s *Store) Get(ctx context.Context, kind *resources.Kind, namespace, name s
 // decodes the values in parallel.
 func (s *Store) List(ctx context.Context, kind *resources.Kind, opts datastore.ListOptions) (*datastore.List, error) {
 	prefix := listPrefix(kind, opts)
-	end := clientv3.GetPrefixRangeEnd(prefix)
+	end := listEnd(kind, opts, prefix)
 	var rev int64
 	if opts.Revision != "" {
 		r, err := strconv.ParseInt(opts.Revision, 10, 64)
@@ -838,7 +849,7 @@ func (s *Store) ListMany(ctx context.Context, reqs []datastore.ListRequest) ([]*
 		key := listPrefix(r.Kind, r.Options)
 		var opts []clientv3.OpOption
 		if r.Options.Name == "" || r.Options.Prefix || (r.Kind.Namespaced && r.Options.Namespace == "") {
-			opts = append(opts, clientv3.WithRange(clientv3.GetPrefixRangeEnd(key)))
+			opts = append(opts, clientv3.WithRange(listEnd(r.Kind, r.Options, key)))
 		}
 		if r.Options.Revision != "" {
 			rev, err := strconv.ParseInt(r.Options.Revision, 10, 64)
@@ -910,7 +921,7 @@ func decodeAll(kind *resources.Kind, kvs []*mvccpb.KeyValue, opts datastore.List
 
 func (s *Store) Watch(ctx context.Context, kind *resources.Kind, opts datastore.ListOptions) (<-chan datastore.Event, error) {
 	prefix := listPrefix(kind, opts)
-	wopts := []clientv3.OpOption{clientv3.WithPrefix(), clientv3.WithPrevKV()}
+	wopts := []clientv3.OpOption{clientv3.WithRange(listEnd(kind, opts, prefix)), clientv3.WithPrevKV()}
 	if opts.Revision != "" {
 		rev, err := strconv.ParseInt(opts.Revision, 10, 64)
 		if err != nil {

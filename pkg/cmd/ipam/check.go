@@ -79,6 +79,9 @@ func runCheck(env *Env, opts *CheckOptions) error {
 	fmt.Fprintln(out, "Loading all workload endpoints.")
 	fmt.Fprintf(out, "Found %d workload IPs.\n", r.WorkloadIPs)
 	fmt.Fprintf(out, "Workloads and nodes are using %d IPs.\n\n", r.WorkloadIPs+r.TunnelIPs)
+	if r.LoadBalancerIPs > 0 {
+		fmt.Fprintf(out, "Found %d LoadBalancer IPs (the load-balancer blocks: assigned to Services by kube-controllers, counted as in use).\n\n", r.LoadBalancerIPs)
+	}
 
 	fmt.Fprintln(out, "Looking for top (up to 20) nodes by allocations...")
 	type nodeCount struct {

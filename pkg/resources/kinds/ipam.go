@@ -38,6 +38,26 @@ func BlockCIDR(name string) string {
 // AffinityName is the object name of host's affinity to the block cidr.
 func AffinityName(host, cidr string) string { return host + "/" + BlockName(cidr) }
 
+// VirtualLoadBalancer is the host Calico assigns LoadBalancer addresses to: its affinities are
+// of type "virtual" (etcd: /calico/ipam/v2/virtual/load-balancer/...), its blocks' affinity
+// "virtual:load-balancer". Affinities and blocks of that name are the load balancer's (a Node
+// named load-balancer would be taken for it).
+const VirtualLoadBalancer = "load-balancer"
+
+// AffinityType is the type of host's affinities: "virtual" for the load balancer, else "host".
+func AffinityType(host string) string {
+	if host == VirtualLoadBalancer {
+		return "virtual"
+	}
+	return "host"
+}
+
+// BlockAffinity is the affinity a block of host records: "host:<host>", or
+// "virtual:load-balancer".
+func BlockAffinity(host string) string { return AffinityType(host) + ":" + host }
+
+func affinitySegment(host string) string { return AffinityType(host) + "/" }
+
 // CIDRToName is Calico's Kubernetes name for a CIDR (names.CIDRToName): 10-0-0-0-26, fd00---122.
 func CIDRToName(cidr string) string {
 	s := strings.Replace(cidr, ".", "-", 3)
@@ -54,7 +74,7 @@ func ipVersionSegment(name string) string {
 
 var (
 	blockKey    = regexp.MustCompile(`^/calico/ipam/v2/assignment/ipv[46]/block/([^/]+)$`)
-	affinityKey = regexp.MustCompile(`^/calico/ipam/v2/host/([^/]+)/ipv[46]/block/([^/]+)$`)
+	affinityKey = regexp.MustCompile(`^/calico/ipam/v2/(host|virtual)/([^/]+)/ipv[46]/block/([^/]+)$`)
 	handleKey   = regexp.MustCompile(`^/calico/ipam/v2/handle/(.+)$`)
 )
 
@@ -184,20 +204,28 @@ func init() {
 		Storage: &r.Storage{
 			EtcdKey: func(name string) string {
 				host, cidr := splitAffinityName(name)
-				return IPAMPrefix + "host/" + host + "/" + ipVersionSegment(cidr) + "/block/" + BlockName(cidr)
+				return IPAMPrefix + affinitySegment(host) + host + "/" + ipVersionSegment(cidr) + "/block/" + BlockName(cidr)
 			},
 			EtcdPrefix: func(prefix string) string {
 				if i := strings.IndexByte(prefix, '/'); i >= 0 {
-					return IPAMPrefix + "host/" + prefix[:i] + "/"
+					return IPAMPrefix + affinitySegment(prefix[:i]) + prefix[:i] + "/"
 				}
 				return IPAMPrefix + "host/" + prefix
 			},
+			// Every affinity: the hosts' and the virtual load balancer's, which Calico keeps
+			// under virtual/ (nothing else lies between the two in Calico's layout).
+			EtcdListEnd: func(prefix string) string {
+				if prefix == "" {
+					return IPAMPrefix + "virtual0" // the end of the virtual/ prefix
+				}
+				return ""
+			},
 			EtcdName: func(key string) (string, bool) {
 				m := affinityKey.FindStringSubmatch(key)
-				if m == nil {
+				if m == nil || (m[1] == "virtual") != (m[2] == VirtualLoadBalancer) {
 					return "", false
 				}
-				return m[1] + "/" + m[2], true
+				return m[2] + "/" + m[3], true
 			},
 			EtcdEncode: func(obj r.Resource) ([]byte, error) {
 				s := obj.(*api.BlockAffinity).Spec
@@ -213,7 +241,7 @@ func init() {
 				o := into.(*api.BlockAffinity)
 				// The node and CIDR are in the key, not the value.
 				host, cidr := splitAffinityName(o.Name)
-				o.Spec = api.BlockAffinitySpec{State: a.State, Node: host, Type: "host", CIDR: cidr, Deleted: "false"}
+				o.Spec = api.BlockAffinitySpec{State: a.State, Node: host, Type: AffinityType(host), CIDR: cidr, Deleted: "false"}
 				if a.Deleted {
 					o.Spec.Deleted = "true"
 				}
