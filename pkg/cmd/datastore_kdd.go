@@ -215,7 +215,7 @@ func runMigrateExport(f *Factory, opts *MigrateExportOptions) error {
 	if err != nil {
 		return fmt.Errorf("exporting IPAM data: %w", err)
 	}
-	js, err = json.Marshal(ipamData)
+	js, err = json.MarshalIndent(ipamData, "", "  ")
 	if err != nil {
 		return err
 	}

@@ -223,7 +223,16 @@ spec:
 	}
 	showBefore := c.ok("ipam", "show", "--show-blocks")
 	c.ok("datastore", "migrate", "lock")
-	export := writeFile(t, "export", c.ok("datastore", "migrate", "export"))
+	exported := c.ok("datastore", "migrate", "export")
+	// The IPAM section is in Calico's shape (what its own import reads): key, value, TTL.
+	for _, want := range []string{"\n===\n{\n  \"block_affinities\": [\n    {\n      \"Key\": \"/calico/ipam/v2/host/node1/ipv4/block/10.50.0.0-26\",\n      \"Value\": {\n        \"state\": \"confirmed\",\n        \"deleted\": false\n      },\n      \"TTL\": 0\n    },",
+		`"blocks": [`, `"Key": "/calico/ipam/v2/assignment/ipv4/block/10.50.0.0-26"`, `"affinity": "host:node1"`,
+		`"handles": [`, `"Key": "/calico/ipam/v2/handle/h-etcd-a"`, `"config": {`, `"Key": "/calico/ipam/v2/config"`} {
+		if !strings.Contains(exported, want) {
+			t.Fatalf("the export has no %q:\n%s", want, exported[strings.Index(exported, "\n===\n{\n  \"block_affinities"):])
+		}
+	}
+	export := writeFile(t, "export", exported)
 
 	k := useDatastore(t, kube)
 	createNode(t, "node1", nil)
@@ -267,4 +276,97 @@ spec:
 	if len(v4) != 40 {
 		t.Fatalf("%d addresses", len(v4))
 	}
+}
+
+// The IPAM section of an export made by Calico's own calicoctl (its shape: etcd keys, model
+// values, TTLs) imports: the allocation, the host's affinity and the load balancer's.
+func TestImportReadsCalicosIPAMExport(t *testing.T) {
+	const calicoIPAM = `{
+  "block_affinities": [
+    {
+      "Key": "/calico/ipam/v2/host/knode1/ipv4/block/10.60.0.0-26",
+      "Value": {
+        "state": "confirmed",
+        "deleted": false
+      },
+      "TTL": 0
+    },
+    {
+      "Key": "/calico/ipam/v2/virtual/load-balancer/ipv4/block/10.61.0.0-26",
+      "Value": {
+        "state": "confirmed",
+        "deleted": false
+      },
+      "TTL": 0
+    }
+  ],
+  "blocks": [
+    {
+      "Key": "/calico/ipam/v2/assignment/ipv4/block/10.60.0.0-26",
+      "Value": {
+        "cidr": "10.60.0.0/26",
+        "affinity": "host:knode1",
+        "strictAffinity": false,
+        "allocations": [0` + `,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null],
+        "unallocated": [` + "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63" + `],
+        "attributes": [
+          {
+            "handle_id": "k8s-pod-network.abc",
+            "secondary": {
+              "namespace": "default",
+              "node": "knode1",
+              "pod": "web-0",
+              "timestamp": "2026-11-30 10:00:00 +0000 UTC"
+            }
+          }
+        ],
+        "deleted": false,
+        "sequenceNumber": 1,
+        "sequenceNumberForAllocation": {
+          "0": 0
+        }
+      },
+      "TTL": 0
+    }
+  ],
+  "handles": [
+    {
+      "Key": "/calico/ipam/v2/handle/k8s-pod-network.abc",
+      "Value": {
+        "block": {
+          "10.60.0.0/26": 1
+        },
+        "deleted": false
+      },
+      "TTL": 0
+    }
+  ],
+  "config": {
+    "Key": "/calico/ipam/v2/config",
+    "Value": {
+      "strict_affinity": true,
+      "auto_allocate_blocks": true
+    },
+    "TTL": 0
+  }
+}
+`
+	const ci = `{"kind":"ClusterInformation","apiVersion":"projectcalico.org/v3","metadata":{"name":"default"},"spec":{"clusterGUID":"0123456789abcdef","calicoVersion":"v3.32.0"}}`
+	onKDD(t, func(t *testing.T, c cli) {
+		createNode(t, "knode1", nil)
+		out := c.ok("datastore", "migrate", "import", "-f", writeFile(t, "export", "===\n"+ci+"\n===\n"+calicoIPAM))
+		if !strings.Contains(out, "Imported 1 IPAM blocks, 2 block affinities and 1 handles\n") {
+			t.Fatalf("import output:\n%s", out)
+		}
+		c.ok("datastore", "migrate", "unlock")
+		if got := c.ok("ipam", "show", "--ip=10.60.0.0"); !strings.Contains(got, "IP 10.60.0.0 is in use") || !strings.Contains(got, "pod: web-0") {
+			t.Errorf("ipam show --ip after importing Calico's export:\n%s", got)
+		}
+		if got := c.ok("ipam", "show", "--show-configuration"); !strings.Contains(got, "StrictAffinity") || !strings.Contains(got, "true") {
+			t.Errorf("configuration after importing Calico's export:\n%s", got)
+		}
+		if spec, _ := rawObject(t, c, "blockaffinities", "load-balancer-10-61-0-0-26"); spec.(map[string]interface{})["type"] != "virtual" {
+			t.Errorf("the load balancer's affinity: %v", spec)
+		}
+	})
 }

@@ -12,27 +12,22 @@ import (
 	"github.com/calicoctl-go/calicoctl/pkg/resources/kinds"
 )
 
-// Export is the IPAM section of `datastore migrate export`: every block, affinity and handle and
-// the configuration, each as a key and Calico's stored value (the etcd model JSON), in the
-// shape of Calico's own migration (lists of key/value pairs).
+// Export is the IPAM section of `datastore migrate export`, in Calico's own shape, so that
+// either tool imports what the other exported: every affinity, block and handle and the
+// configuration, each as its etcd key, Calico's stored value and a TTL (always 0).
 type Export struct {
-	Blocks     []ExportedRecord `json:"ipam_blocks"`
-	Affinities []ExportedRecord `json:"block_affinities"`
-	Handles    []ExportedRecord `json:"ipam_handles"`
-	Config     *ExportedRecord  `json:"ipam_config,omitempty"`
+	Affinities []ExportedRecord `json:"block_affinities,omitempty"`
+	Blocks     []ExportedRecord `json:"blocks,omitempty"`
+	Handles    []ExportedRecord `json:"handles,omitempty"`
+	Config     *ExportedRecord  `json:"config,omitempty"`
 }
 
-// ExportedRecord is one IPAM record: its key and Calico's value.
+// ExportedRecord is one IPAM record: its etcd key (the node names in it already changed to the
+// target's), Calico's value, and a TTL in nanoseconds (Calico's IPAM records have none).
 type ExportedRecord struct {
-	Key   ExportedKey     `json:"Key"`
+	Key   string          `json:"Key"`
 	Value json.RawMessage `json:"Value"`
-}
-
-// ExportedKey names a record: the block CIDR, the affinity's host and CIDR, the handle ID.
-type ExportedKey struct {
-	CIDR     string `json:"CIDR,omitempty"`
-	Host     string `json:"Host,omitempty"`
-	HandleID string `json:"HandleID,omitempty"`
+	TTL   int64           `json:"TTL"`
 }
 
 // Empty reports whether there is nothing to import.
@@ -44,7 +39,7 @@ func (e *Export) Empty() bool {
 // target datastore (Kubernetes node names); affinities, block owners and owner attributes follow.
 func ExportAll(ctx context.Context, store datastore.Store, rename func(string) string) (*Export, error) {
 	c := New(store)
-	out := &Export{Blocks: []ExportedRecord{}, Affinities: []ExportedRecord{}, Handles: []ExportedRecord{}}
+	out := &Export{}
 	blocks, err := c.ListBlocks(ctx)
 	if err != nil {
 		return nil, err
@@ -65,7 +60,7 @@ func ExportAll(ctx context.Context, store datastore.Store, rename func(string) s
 		if err != nil {
 			return nil, err
 		}
-		out.Blocks = append(out.Blocks, ExportedRecord{Key: ExportedKey{CIDR: b.Spec.CIDR}, Value: v})
+		out.Blocks = append(out.Blocks, ExportedRecord{Key: blockKind.Storage.EtcdKey(b.Name), Value: v})
 	}
 	affs, err := c.ListAffinities(ctx, "")
 	if err != nil {
@@ -76,7 +71,8 @@ func ExportAll(ctx context.Context, store datastore.Store, rename func(string) s
 		if err != nil {
 			return nil, err
 		}
-		out.Affinities = append(out.Affinities, ExportedRecord{Key: ExportedKey{Host: rename(a.Spec.Node), CIDR: a.Spec.CIDR}, Value: v})
+		name := kinds.AffinityName(rename(a.Spec.Node), a.Spec.CIDR)
+		out.Affinities = append(out.Affinities, ExportedRecord{Key: affinityKind.Storage.EtcdKey(name), Value: v})
 	}
 	handles, err := c.ListHandles(ctx)
 	if err != nil {
@@ -87,7 +83,7 @@ func ExportAll(ctx context.Context, store datastore.Store, rename func(string) s
 		if err != nil {
 			return nil, err
 		}
-		out.Handles = append(out.Handles, ExportedRecord{Key: ExportedKey{HandleID: h.Name}, Value: v})
+		out.Handles = append(out.Handles, ExportedRecord{Key: handleKind.Storage.EtcdKey(h.Name), Value: v})
 	}
 	if _, stored, err := c.getConfig(ctx); err != nil {
 		return nil, err
@@ -96,10 +92,13 @@ func ExportAll(ctx context.Context, store datastore.Store, rename func(string) s
 		if err != nil {
 			return nil, err
 		}
-		out.Config = &ExportedRecord{Value: v}
+		out.Config = &ExportedRecord{Key: configKind.Storage.EtcdKey("default"), Value: v}
 	}
 	return out, nil
 }
+
+// exampleName names an object of each IPAM kind, for the example key of an error.
+var exampleName = map[string]string{"IPAMBlock": "10.0.0.0-26", "BlockAffinity": "node1/10.0.0.0-26", "IPAMHandle": "k8s-pod-network.ID", "IPAMConfig": "default"}
 
 // ImportCounts says what an import wrote.
 type ImportCounts struct{ Blocks, Affinities, Handles int }
@@ -108,44 +107,47 @@ type ImportCounts struct{ Blocks, Affinities, Handles int }
 // is an error naming it). Everything is decoded before anything is written.
 func ImportAll(ctx context.Context, store datastore.Store, e *Export) (ImportCounts, error) {
 	var objs []resources.Resource
-	decode := func(kind *resources.Kind, name string, value []byte) error {
+	decode := func(kind *resources.Kind, r ExportedRecord) (resources.Resource, error) {
+		name, ok := kind.Storage.EtcdName(r.Key)
+		if !ok {
+			return nil, fmt.Errorf("IPAM data: %q is not the key of a %s (e.g. %s)", r.Key, kind.Kind, kind.Storage.EtcdKey(exampleName[kind.Kind]))
+		}
 		obj := kind.NewObject()
 		obj.SetName(name)
-		if err := kind.Storage.EtcdDecode(value, obj); err != nil {
-			return fmt.Errorf("IPAM data: %s %s: %w", kind.Kind, name, err)
+		if err := kind.Storage.EtcdDecode(r.Value, obj); err != nil {
+			return nil, fmt.Errorf("IPAM data: %s %s: %w", kind.Kind, name, err)
 		}
 		obj.SetName(name)
 		objs = append(objs, obj)
-		return nil
+		return obj, nil
 	}
 	var n ImportCounts
 	for _, r := range e.Blocks {
-		if err := decode(blockKind, kinds.BlockName(r.Key.CIDR), r.Value); err != nil {
+		obj, err := decode(blockKind, r)
+		if err != nil {
 			return n, err
 		}
-		if b := objs[len(objs)-1].(*api.IPAMBlock); b.Spec.Attributes == nil {
+		if b := obj.(*api.IPAMBlock); b.Spec.Attributes == nil {
 			b.Spec.Attributes = []api.AllocationAttribute{}
 		}
 	}
 	for _, r := range e.Affinities {
-		if r.Key.Host == "" || r.Key.CIDR == "" {
-			return n, fmt.Errorf("IPAM data: a block affinity without host or CIDR")
-		}
-		if err := decode(affinityKind, kinds.AffinityName(r.Key.Host, r.Key.CIDR), r.Value); err != nil {
+		obj, err := decode(affinityKind, r)
+		if err != nil {
 			return n, err
 		}
-		a := objs[len(objs)-1].(*api.BlockAffinity)
-		if p, err := parsePrefix(r.Key.CIDR); err == nil {
-			a.Labels = affinityLabels(r.Key.Host, p)
+		a := obj.(*api.BlockAffinity)
+		if p, err := parsePrefix(a.Spec.CIDR); err == nil {
+			a.Labels = affinityLabels(a.Spec.Node, p)
 		}
 	}
 	for _, r := range e.Handles {
-		if err := decode(handleKind, r.Key.HandleID, r.Value); err != nil {
+		if _, err := decode(handleKind, r); err != nil {
 			return n, err
 		}
 	}
 	if e.Config != nil {
-		if err := decode(configKind, "default", e.Config.Value); err != nil {
+		if _, err := decode(configKind, *e.Config); err != nil {
 			return n, err
 		}
 	}
