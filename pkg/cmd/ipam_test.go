@@ -221,13 +221,17 @@ spec:
 			before[p.Addr()] = "h-" + node
 		}
 	}
+	tunnel, _, err := ic.AutoAssign(ctx, ipam.AutoAssignArgs{Num4: 1, HandleID: "ipip-tunnel-addr-etcd-a", Hostname: "etcd-a", IntendedUse: ipam.UseTunnel, Attrs: map[string]string{"node": "etcd-a", "type": "ipipTunnelAddress"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	showBefore := c.ok("ipam", "show", "--show-blocks")
 	c.ok("datastore", "migrate", "lock")
 	exported := c.ok("datastore", "migrate", "export")
 	// The IPAM section is in Calico's shape (what its own import reads): key, value, TTL.
 	for _, want := range []string{"\n===\n{\n  \"block_affinities\": [\n    {\n      \"Key\": \"/calico/ipam/v2/host/node1/ipv4/block/10.50.0.0-26\",\n      \"Value\": {\n        \"state\": \"confirmed\",\n        \"deleted\": false\n      },\n      \"TTL\": 0\n    },",
 		`"blocks": [`, `"Key": "/calico/ipam/v2/assignment/ipv4/block/10.50.0.0-26"`, `"affinity": "host:node1"`,
-		`"handles": [`, `"Key": "/calico/ipam/v2/handle/h-etcd-a"`, `"config": {`, `"Key": "/calico/ipam/v2/config"`} {
+		`"handles": [`, `"Key": "/calico/ipam/v2/handle/h-etcd-a"`, `"Key": "/calico/ipam/v2/handle/ipip-tunnel-addr-node1"`, `"handle_id": "ipip-tunnel-addr-node1"`, `"config": {`, `"Key": "/calico/ipam/v2/config"`} {
 		if !strings.Contains(exported, want) {
 			t.Fatalf("the export has no %q:\n%s", want, exported[strings.Index(exported, "\n===\n{\n  \"block_affinities"):])
 		}
@@ -238,7 +242,7 @@ spec:
 	createNode(t, "node1", nil)
 	createNode(t, "node2", nil)
 	out := k.ok("datastore", "migrate", "import", "-f", export)
-	if !strings.Contains(out, "Imported 2 IPAM blocks, 2 block affinities and 2 handles\n") {
+	if !strings.Contains(out, "Imported 2 IPAM blocks, 2 block affinities and 3 handles\n") {
 		t.Fatalf("import output:\n%s", out)
 	}
 	if got := k.ok("ipam", "show", "--show-blocks"); got != showBefore {
@@ -259,6 +263,10 @@ spec:
 		if want := map[string]string{"h-etcd-a": "node1", "h-etcd-b": "node2"}[handle]; a.Attrs["node"] != want {
 			t.Errorf("%s: owner node %q, want %q", addr, a.Attrs["node"], want)
 		}
+	}
+	// A tunnel address's handle carries the node's Kubernetes name, as in Calico's export.
+	if a, err := kic.GetAssignment(ctx, tunnel[0].Addr()); err != nil || a.HandleID != "ipip-tunnel-addr-node1" {
+		t.Errorf("tunnel address %s after the migration: %+v, %v", tunnel[0].Addr(), a, err)
 	}
 	if cfg, err := kic.GetConfig(ctx); err != nil || cfg.IPCooldownSeconds != 5 {
 		t.Errorf("configuration after the migration: %+v, %v", cfg, err)

@@ -55,6 +55,10 @@ func ExportAll(ctx context.Context, store datastore.Store, rename func(string) s
 			if n, ok := b.Spec.Attributes[i].ActiveOwnerAttrs[AttrNode]; ok {
 				b.Spec.Attributes[i].ActiveOwnerAttrs[AttrNode] = rename(n)
 			}
+			if h := b.Spec.Attributes[i].HandleID; h != nil {
+				renamed := renameTunnelHandle(*h, rename)
+				b.Spec.Attributes[i].HandleID = &renamed
+			}
 		}
 		v, err := blockKind.Storage.EtcdEncode(b)
 		if err != nil {
@@ -83,7 +87,7 @@ func ExportAll(ctx context.Context, store datastore.Store, rename func(string) s
 		if err != nil {
 			return nil, err
 		}
-		out.Handles = append(out.Handles, ExportedRecord{Key: handleKind.Storage.EtcdKey(h.Name), Value: v})
+		out.Handles = append(out.Handles, ExportedRecord{Key: handleKind.Storage.EtcdKey(renameTunnelHandle(h.Name, rename)), Value: v})
 	}
 	if _, stored, err := c.getConfig(ctx); err != nil {
 		return nil, err
@@ -95,6 +99,19 @@ func ExportAll(ctx context.Context, store datastore.Store, rename func(string) s
 		out.Config = &ExportedRecord{Key: configKind.Storage.EtcdKey("default"), Value: v}
 	}
 	return out, nil
+}
+
+// tunnelHandlePrefixes begin the handles of node tunnel addresses, which end in the node name.
+var tunnelHandlePrefixes = []string{"ipip-tunnel-addr-", "vxlan-tunnel-addr-", "wireguard-tunnel-addr-"}
+
+// renameTunnelHandle gives a tunnel address's handle the node's new name, as Calico's export does.
+func renameTunnelHandle(handle string, rename func(string) string) string {
+	for _, p := range tunnelHandlePrefixes {
+		if node, ok := strings.CutPrefix(handle, p); ok {
+			return p + rename(node)
+		}
+	}
+	return handle
 }
 
 // exampleName names an object of each IPAM kind, for the example key of an error.
