@@ -435,6 +435,10 @@ func TestLoadBalancerAddressesUseTheVirtualHost(t *testing.T) {
 		if res.LoadBalancerIPs != 2 || len(res.NotInUse) != 1 || res.NotInUse[0].Handle != "pod" {
 			t.Fatalf("check: %d LoadBalancer IPs, not in use %+v", res.LoadBalancerIPs, res.NotInUse)
 		}
+		// Service addresses carry no node: they are not counted as "borrowed, unknown".
+		if borrowed, unknown, err := c.Borrowed(ctx); err != nil || len(borrowed) != 0 || unknown != 0 {
+			t.Fatalf("borrowed %v, %d without a node, %v", borrowed, unknown, err)
+		}
 		if err := c.ReleaseByHandle(ctx, "lb-0123"); err != nil {
 			t.Fatalf("releasing the LoadBalancer handle: %v", err)
 		}

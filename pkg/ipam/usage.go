@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/calicoctl-go/calicoctl/pkg/resources/api"
+	"github.com/calicoctl-go/calicoctl/pkg/resources/kinds"
 )
 
 // Usage counts addresses of a pool or block. Numbers are float64 because an IPv6 pool holds
@@ -156,8 +157,8 @@ func (c *Client) Borrowed(ctx context.Context) ([]BorrowedIP, int, error) {
 	unknown := 0
 	for _, obj := range blocks {
 		b, err := wrapBlock(obj)
-		if err != nil {
-			continue
+		if err != nil || b.host() == kinds.VirtualLoadBalancer {
+			continue // the load balancer's addresses belong to Services, not nodes
 		}
 		for ord, a := range obj.Spec.Allocations {
 			if a == nil || *a >= len(obj.Spec.Attributes) || obj.Spec.Attributes[*a].ReleasedAt != nil {
