@@ -111,8 +111,10 @@ func (c *Client) claimBlock(ctx context.Context, host string, prefix netip.Prefi
 			return nil, fmt.Errorf("confirming the affinity of %s to %s: %w", host, prefix, err)
 		}
 	}
-	// The first allocation from the block then needs no read.
+	// The first allocation from the block then needs no read; the host's next allocation
+	// starts from a fresh read, which has the new affinity.
 	c.rememberBlock(b)
+	c.forgetStart(host)
 	return b, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/calicoctl-go/calicoctl/pkg/client/datastore"
 	"github.com/calicoctl-go/calicoctl/pkg/resources"
@@ -53,12 +54,25 @@ func (c *Client) AutoAssign(ctx context.Context, args AutoAssignArgs) (v4, v6 []
 		// affinities are of type virtual; no Node is involved.
 		args.Hostname = kinds.VirtualLoadBalancer
 	}
-	st, err := c.readStart(ctx, args.Hostname)
+	// A single address may come from what this client last read for the host (see
+	// startReuse). Only a write checks that it still holds: any failure (it is out of date, or
+	// it says there is no pool or no room) is decided again from a fresh read.
+	reuse := args.Num4+args.Num6 == 1
+	v4, v6, err = c.autoAssign(ctx, args, reuse)
+	if err != nil && reuse && len(v4)+len(v6) == 0 {
+		c.forgetStart(args.Hostname)
+		v4, v6, err = c.autoAssign(ctx, args, false)
+	}
+	return v4, v6, err
+}
+
+func (c *Client) autoAssign(ctx context.Context, args AutoAssignArgs, reuse bool) (v4, v6 []netip.Prefix, err error) {
+	st, err := c.start(ctx, args.Hostname, reuse)
 	if err != nil {
 		return nil, nil, err
 	}
 	cfg, pools, reserved, labels := st.cfg, st.pools, st.reserved, st.nodeLabels
-	r := &request{c: c, args: args, cfg: cfg, reserved: reserved, affinities: st.affinities}
+	r := &request{c: c, args: args, cfg: cfg, reserved: reserved, affinities: st.affinities, unchanged: st.unchanged}
 	if args.Num4 > 0 {
 		ps, err := selectPools(pools, false, args.IPv4Pools, labels, args)
 		if err != nil {
@@ -87,6 +101,70 @@ type start struct {
 	reserved   func(netip.Addr) bool
 	nodeLabels map[string]string
 	affinities []*api.BlockAffinity
+	// unchanged, on a start this client read earlier, are the conditions under which it still
+	// holds: the writes of the allocation carry them.
+	unchanged []datastore.Unchanged
+}
+
+// startReuse is how long a client allocating single addresses for a host again and again (a
+// long-lived allocator) reuses what the host's last allocation started from, instead of reading
+// the configuration, pools, reservations, Node and affinities every time. The reuse needs a
+// backend that writes conditionally on lists being unchanged (etcd): the allocation's one
+// transaction then also checks that nothing it started from was created or changed since it was
+// read, the Node still exists, and the reuse is only for the host's own blocks (a block claim,
+// borrowing, or an existing handle start from a fresh read). Only a pool or reservation
+// deleted outright (without being disabled first, as calicoctl does) goes unseen, for at most
+// this long.
+const startReuse = time.Second
+
+// errStaleStart: the start an allocation reused no longer holds, or does not cover what the
+// allocation needs; it starts again from a fresh read.
+var errStaleStart = errors.New("the IPAM data the allocation started from changed")
+
+// cachedStart is a start as read, with its revision and the requests that read it.
+type cachedStart struct {
+	st   start
+	rev  string
+	reqs []datastore.ListRequest
+	node bool // the Node existed
+	cfg  bool // the configuration was stored
+	at   time.Time
+}
+
+// start returns what an allocation for host starts from: with reuse, the host's last start
+// while it is recent (with the conditions that it still holds), else a fresh read.
+func (c *Client) start(ctx context.Context, host string, reuse bool) (start, error) {
+	if reuse {
+		c.startsMu.Lock()
+		cs, ok := c.starts[host]
+		c.startsMu.Unlock()
+		if ok && c.now().Sub(cs.at) < startReuse {
+			st := cs.st
+			for i, r := range cs.reqs {
+				st.unchanged = append(st.unchanged, datastore.Unchanged{Request: r, Since: cs.rev,
+					Exists: (i == 0 && cs.cfg) || (i == 3 && cs.node)})
+			}
+			return st, nil
+		}
+	}
+	return c.readStart(ctx, host)
+}
+
+func (c *Client) forgetStart(host string) {
+	c.startsMu.Lock()
+	delete(c.starts, host)
+	c.startsMu.Unlock()
+}
+
+// startRequests are the reads an allocation for host starts from, in one ListMany.
+func startRequests(host string) []datastore.ListRequest {
+	return []datastore.ListRequest{
+		{Kind: configKind, Options: datastore.ListOptions{Name: "default"}},
+		{Kind: poolKind},
+		{Kind: reservationKind},
+		{Kind: nodeKind, Options: datastore.ListOptions{Name: host}},
+		{Kind: affinityKind, Options: affinityOptions(host)},
+	}
 }
 
 // readStart reads what an allocation for host starts from: the IPAM configuration, the pools,
@@ -100,13 +178,8 @@ func (c *Client) readStart(ctx context.Context, host string) (start, error) {
 		return fmt.Errorf("node %q does not exist: addresses are assigned to the hosts of Node resources; create the Node or check the host name", host)
 	}
 	if ml, ok := c.store.(datastore.ManyLister); ok {
-		ls, err := ml.ListMany(ctx, []datastore.ListRequest{
-			{Kind: configKind, Options: datastore.ListOptions{Name: "default"}},
-			{Kind: poolKind},
-			{Kind: reservationKind},
-			{Kind: nodeKind, Options: datastore.ListOptions{Name: host}},
-			{Kind: affinityKind, Options: affinityOptions(host)},
-		})
+		reqs := startRequests(host)
+		ls, err := ml.ListMany(ctx, reqs)
 		if err != nil {
 			return st, fmt.Errorf("reading the IPAM configuration, IP pools, reservations, node %s and its affinities: %w", host, err)
 		}
@@ -128,6 +201,14 @@ func (c *Client) readStart(ctx context.Context, host string) (start, error) {
 		}
 		st.cfg, st.pools, st.reserved = c.configFrom(cfg), poolsFrom(ls[1]), reservationsFrom(ls[2])
 		st.affinities = affinitiesFrom(ls[4])
+		if _, ok := c.store.(datastore.Transactor); ok {
+			c.startsMu.Lock()
+			if c.starts == nil {
+				c.starts = map[string]cachedStart{}
+			}
+			c.starts[host] = cachedStart{st: st, rev: ls[0].ResourceVersion, reqs: reqs, node: len(ls[3].Items) > 0, cfg: cfg != nil, at: c.now()}
+			c.startsMu.Unlock()
+		}
 		return st, nil
 	}
 	var (
@@ -226,6 +307,8 @@ type request struct {
 	reserved func(netip.Addr) bool
 	// affinities are the host's, read when the request started.
 	affinities []*api.BlockAffinity
+	// unchanged are the conditions of a reused start (nil after a fresh read).
+	unchanged []datastore.Unchanged
 }
 
 func inPools(pools []pool, p netip.Prefix) bool {
@@ -263,7 +346,7 @@ func (r *request) assign(ctx context.Context, pools []pool, num int) ([]netip.Pr
 	sort.SliceStable(owned, func(i, j int) bool { return !full[owned[i]] && full[owned[j]] })
 	var out []netip.Prefix
 	take := func(b netip.Prefix, affinityCheck bool) error {
-		ips, err := c.assignFromBlock(ctx, b, num-len(out), r.args.HandleID, r.args.Attrs, host, affinityCheck, r.reserved)
+		ips, err := c.assignFromBlock(ctx, b, num-len(out), r.args.HandleID, r.args.Attrs, host, affinityCheck, r.reserved, r.unchanged)
 		for _, ip := range ips {
 			out = append(out, netip.PrefixFrom(ip, b.Bits()))
 		}
@@ -276,6 +359,9 @@ func (r *request) assign(ctx context.Context, pools []pool, num int) ([]netip.Pr
 		if err := take(b, true); err != nil {
 			return out, err
 		}
+	}
+	if len(out) < num && r.unchanged != nil {
+		return out, errStaleStart // a reused start is only for the host's own blocks
 	}
 	limitHit := false
 	for len(out) < num && r.cfg.AutoAllocateBlocks {
@@ -459,7 +545,7 @@ func (c *Client) claimNearStart(ctx context.Context, pools []pool, host string, 
 // assignFromBlock allocates up to num free addresses of one block: handle first, then the
 // block by compare-and-swap; a lost race undoes the handle and tries again on the new block.
 // With affinityCheck, only a block affine to host is used.
-func (c *Client) assignFromBlock(ctx context.Context, prefix netip.Prefix, num int, handle string, attrs map[string]string, host string, affinityCheck bool, reserved func(netip.Addr) bool) ([]netip.Addr, error) {
+func (c *Client) assignFromBlock(ctx context.Context, prefix netip.Prefix, num int, handle string, attrs map[string]string, host string, affinityCheck bool, reserved func(netip.Addr) bool, unchanged []datastore.Unchanged) ([]netip.Addr, error) {
 	for attempt := 0; attempt < datastoreRetries; attempt++ {
 		// The block as this client last wrote it saves a read; the compare-and-swap below
 		// fails if anyone changed it since, and the loop then reads it.
@@ -486,7 +572,10 @@ func (c *Client) assignFromBlock(ctx context.Context, prefix netip.Prefix, num i
 			c.rememberBlock(b)
 			return nil, nil
 		}
-		written, err := c.writeNewHandleAndBlock(ctx, handle, b, len(ips))
+		written, err := c.writeNewHandleAndBlock(ctx, handle, b, len(ips), unchanged)
+		if errors.Is(err, errStaleStart) {
+			return nil, err
+		}
 		if err != nil && !datastore.IsConflict(err) && !datastore.IsDoesNotExist(err) {
 			c.forgetBlock(prefix)
 			return nil, fmt.Errorf("writing IPAM block %s: %w", prefix, err)
@@ -520,7 +609,7 @@ func (c *Client) assignFromBlock(ctx context.Context, prefix netip.Prefix, num i
 // exists half-written. written is false, with no error, when the backend writes one object at a
 // time or the handle exists already: the caller then writes them one after the other. An error
 // is the block's (a conflict: read it again) or the transaction's.
-func (c *Client) writeNewHandleAndBlock(ctx context.Context, handle string, b *block, n int) (written bool, err error) {
+func (c *Client) writeNewHandleAndBlock(ctx context.Context, handle string, b *block, n int, unchanged []datastore.Unchanged) (written bool, err error) {
 	t, ok := c.store.(datastore.Transactor)
 	if !ok {
 		return false, nil
@@ -532,7 +621,7 @@ func (c *Client) writeNewHandleAndBlock(ctx context.Context, handle string, b *b
 	if b.obj.Spec.Attributes == nil {
 		b.obj.Spec.Attributes = []api.AllocationAttribute{}
 	}
-	got, err := t.WriteAll(ctx, []resources.Resource{h, b.obj})
+	got, err := t.WriteAll(ctx, []resources.Resource{h, b.obj}, unchanged...)
 	if err == nil {
 		// A retried transaction that had been applied returns the stored copies.
 		b.obj.ResourceVersion = got[1].GetResourceVersion()
@@ -540,7 +629,15 @@ func (c *Client) writeNewHandleAndBlock(ctx context.Context, handle string, b *b
 	}
 	b.obj.Spec.SequenceNumber--
 	var failed *datastore.WriteAllError
-	if errors.As(err, &failed) && failed.Index == 0 && datastore.IsAlreadyExists(err) {
+	if !errors.As(err, &failed) {
+		return false, err
+	}
+	switch {
+	case failed.Index >= 2:
+		return false, errStaleStart // what the allocation started from changed
+	case failed.Index == 0 && unchanged != nil:
+		return false, errStaleStart // the handle exists: the two-step write, from a fresh read
+	case failed.Index == 0 && datastore.IsAlreadyExists(err):
 		return false, nil
 	}
 	return false, err

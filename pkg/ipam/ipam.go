@@ -91,6 +91,9 @@ type Client struct {
 	// first (a stale one fails the compare-and-swap and is read again).
 	blocksMu sync.Mutex
 	blocks   map[netip.Prefix]*api.IPAMBlock
+	// starts holds what each host's last allocation started from, for startReuse.
+	startsMu sync.Mutex
+	starts   map[string]cachedStart
 }
 
 func (c *Client) cachedBlock(p netip.Prefix) *block {

@@ -444,3 +444,61 @@ func TestLoadBalancerAddressesUseTheVirtualHost(t *testing.T) {
 		}
 	})
 }
+
+// A client allocating one address after another for a host reuses what the host's last
+// allocation started from, and still sees at once what others changed since: a reservation, a
+// pool disabled, the Node deleted.
+func TestAllocationsSeeChangesMadeByOthersAtOnce(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b *backend) {
+		addPool(t, b, "p", "10.12.0.0/28", 28, "")
+		b.addNode(t, "node1", map[string]string{"zone": "a"})
+		c, other := ipam.New(b.store), ipam.New(b.store)
+		_ = other
+		ctx := ctxFor(t)
+		first, _ := mustAssign(t, c, "node1", "h1", 1, 0)
+		mustAssign(t, c, "node1", "h2", 1, 0)
+
+		// Another writer reserves the rest of the block: the next address is not taken from it.
+		create(t, b, "IPReservation", `{"metadata":{"name":"r"},"spec":{"reservedCIDRs":["10.12.0.0/28"]}}`)
+		if got, _, err := assign(t, c, "node1", "h3", 1, 0); err == nil {
+			t.Fatalf("an address of a reserved range was allocated: %v", got)
+		}
+		kind := mustKind(t, "IPReservation")
+		if _, err := b.store.Delete(ctx, kind, "", "r", ""); err != nil {
+			t.Fatal(err)
+		}
+		mustAssign(t, c, "node1", "h4", 1, 0)
+
+		// The pool disabled by another writer: nothing more from it.
+		pools := mustKind(t, "IPPool")
+		obj, err := b.store.Get(ctx, pools, "", "p")
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj.(*api.IPPool).Spec.Disabled = true
+		if _, err := b.store.Update(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+		if got, _, err := assign(t, c, "node1", "h5", 1, 0); !errors.Is(err, ipam.ErrNoPools) {
+			t.Fatalf("allocation from a disabled pool: %v, %v", got, err)
+		}
+		obj, _ = b.store.Get(ctx, pools, "", "p")
+		obj.(*api.IPPool).Spec.Disabled = false
+		if _, err := b.store.Update(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+		mustAssign(t, c, "node1", "h6", 1, 0)
+
+		// The Node deleted: no more addresses for it.
+		if err := ipam.ReleaseNode(ctx, b.store, "node1"); err != nil {
+			t.Fatal(err)
+		}
+		b.deleteNode(t, "node1")
+		if got, _, err := assign(t, c, "node1", "h7", 1, 0); err == nil || !strings.Contains(err.Error(), `node "node1" does not exist`) {
+			t.Fatalf("allocation for a deleted node: %v, %v", got, err)
+		}
+		if a, err := other.GetAssignment(ctx, first[0].Addr()); err == nil {
+			t.Fatalf("%s still assigned after its node was released: %+v", first[0], a)
+		}
+	})
+}

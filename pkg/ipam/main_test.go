@@ -182,3 +182,17 @@ func addPool(t testing.TB, b *backend, name, cidr string, blockSize int, extra s
 	t.Helper()
 	create(t, b, "IPPool", fmt.Sprintf(`{"metadata":{"name":%q},"spec":{"cidr":%q,"blockSize":%d,"nodeSelector":"all()"%s}}`, name, cidr, blockSize, extra))
 }
+
+// deleteNode deletes a node: the Kubernetes Node, or the Calico Node on etcd.
+func (b *backend) deleteNode(t testing.TB, name string) {
+	t.Helper()
+	var err error
+	if b.core != nil {
+		err = b.core.CoreV1().Nodes().Delete(context.Background(), name, metav1.DeleteOptions{})
+	} else {
+		_, err = b.store.Delete(context.Background(), mustKind(t, "Node"), "", name, "")
+	}
+	if err != nil {
+		t.Fatalf("deleting node %s: %v", name, err)
+	}
+}

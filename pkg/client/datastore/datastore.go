@@ -100,8 +100,20 @@ type Refuser interface {
 // (with their new resourceVersion), or a *WriteAllError naming the first object whose condition
 // failed, in which case nothing was written. IPAM uses it to record an allocation's handle and
 // its block together; callers fall back to one write at a time on backends without it.
+//
+// Each Unchanged is one more condition: what a list read at a revision still holds (an index
+// past the objects in a WriteAllError names it).
 type Transactor interface {
-	WriteAll(ctx context.Context, objs []resources.Resource) ([]resources.Resource, error)
+	WriteAll(ctx context.Context, objs []resources.Resource, unchanged ...Unchanged) ([]resources.Resource, error)
+}
+
+// Unchanged is the condition that nothing the list Request covers was created or updated after
+// revision Since, and, with Exists (for a list of one name), that the object is still there.
+// Other deletions inside a list are not seen.
+type Unchanged struct {
+	Request ListRequest
+	Since   string
+	Exists  bool
 }
 
 // WriteAllError says which object of a WriteAll failed its condition, and how: Err is an

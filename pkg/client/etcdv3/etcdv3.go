@@ -635,7 +635,7 @@ func (s *Store) Update(ctx context.Context, obj resources.Resource) (resources.R
 // resourceVersion, a compare-and-swap on the revision for the others. When the transaction's
 // answer is lost and a retry finds every value as this call wrote it, the earlier attempt is
 // taken as applied.
-func (s *Store) WriteAll(ctx context.Context, objs []resources.Resource) ([]resources.Resource, error) {
+func (s *Store) WriteAll(ctx context.Context, objs []resources.Resource, unchanged ...datastore.Unchanged) ([]resources.Resource, error) {
 	if len(objs) == 0 {
 		return nil, nil
 	}
@@ -668,6 +668,20 @@ func (s *Store) WriteAll(ctx context.Context, objs []resources.Resource) ([]reso
 		}
 		puts[i], gets[i] = clientv3.OpPut(w.key, string(w.value)), clientv3.OpGet(w.key)
 		writes[i] = w
+	}
+	for _, u := range unchanged {
+		since, err := strconv.ParseInt(u.Since, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("invalid resourceVersion %q: not a revision number", u.Since)
+		}
+		key := listPrefix(u.Request.Kind, u.Request.Options)
+		cmp := clientv3.Compare(clientv3.ModRevision(key), "<", since+1)
+		if single := u.Request.Options.Name != "" && !u.Request.Options.Prefix; !single {
+			cmp = cmp.WithRange(listEnd(u.Request.Kind, u.Request.Options, key))
+		} else if u.Exists {
+			cmps = append(cmps, clientv3.Compare(clientv3.Version(key), ">", 0))
+		}
+		cmps = append(cmps, cmp)
 	}
 	var resp *clientv3.TxnResponse
 	err := s.do(ctx, "write", writes[0].key, func(ctx context.Context) error {
@@ -728,9 +742,13 @@ func (s *Store) WriteAll(ctx context.Context, objs []resources.Resource) ([]reso
 		return out, nil
 	}
 	if failed == nil {
-		// The reads ran at the revision whose state failed a condition, so one of the cases
-		// above matched; this is only a guard.
-		failed = &datastore.WriteAllError{Err: &datastore.ConflictError{ID: writes[0].kind.ID(objs[0].GetNamespace(), objs[0].GetName())}}
+		// Every object's condition held (the reads ran at the revision that failed), so an
+		// Unchanged condition failed.
+		what := "the objects the write was based on"
+		if len(unchanged) > 0 {
+			what = unchanged[0].Request.Kind.Kind + " and the other lists the write was based on"
+		}
+		failed = &datastore.WriteAllError{Index: len(objs), Err: &datastore.ConflictError{ID: what}}
 	}
 	return nil, failed
 }

@@ -389,3 +389,47 @@ func TestWriteAllIsAllOrNothing(t *testing.T) {
 		t.Fatalf("update of a missing object: %v (f stored: %v)", err, stored("f"))
 	}
 }
+
+// A WriteAll conditional on lists being unchanged since a revision fails, writing nothing, once
+// an object of a list was created or updated after it, or a named object that existed is gone.
+func TestWriteAllUnchangedConditions(t *testing.T) {
+	s, raw := newStore(t)
+	ctx := context.Background()
+	k := kind(t, "IPPool")
+	first, err := s.Create(ctx, pool("a", "10.0.0.0/16"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := first.GetResourceVersion()
+	allPools := datastore.Unchanged{Request: datastore.ListRequest{Kind: k}, Since: since}
+	poolA := datastore.Unchanged{Request: datastore.ListRequest{Kind: k, Options: datastore.ListOptions{Name: "a"}}, Since: since, Exists: true}
+	tier := func(name string) resources.Resource {
+		o := kind(t, "Tier").NewObject()
+		o.SetName(name)
+		return o
+	}
+	stored := func(name string) bool {
+		got, err := raw.Get(ctx, etcdv3.Key(kind(t, "Tier"), "", name))
+		return err == nil && len(got.Kvs) == 1
+	}
+	if _, err := s.WriteAll(ctx, []resources.Resource{tier("t1")}, allPools, poolA); err != nil {
+		t.Fatalf("nothing changed: %v", err)
+	}
+	if _, err := s.Create(ctx, pool("b", "10.1.0.0/16")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.WriteAll(ctx, []resources.Resource{tier("t2")}, allPools)
+	var failed *datastore.WriteAllError
+	if !errors.As(err, &failed) || failed.Index != 1 || !datastore.IsConflict(err) || stored("t2") {
+		t.Fatalf("a pool created since: %v (t2 stored: %v)", err, stored("t2"))
+	}
+	if _, err := s.WriteAll(ctx, []resources.Resource{tier("t3")}, poolA); err != nil {
+		t.Fatalf("pool a unchanged: %v", err)
+	}
+	if _, err := s.Delete(ctx, k, "", "a", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.WriteAll(ctx, []resources.Resource{tier("t4")}, poolA); !datastore.IsConflict(err) || stored("t4") {
+		t.Fatalf("pool a deleted since: %v (t4 stored: %v)", err, stored("t4"))
+	}
+}
