@@ -8,8 +8,6 @@ import (
 	"sync"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"github.com/calicoctl-go/calicoctl/pkg/client"
 	"github.com/calicoctl-go/calicoctl/pkg/client/datastore"
 	"github.com/calicoctl-go/calicoctl/pkg/resources"
@@ -148,7 +146,7 @@ func (a *Agent) watch(ctx context.Context, kind *resources.Kind) {
 // new password replaces the sessions using it.
 func (a *Agent) watchSecrets(ctx context.Context) {
 	for ctx.Err() == nil {
-		w, err := a.Passwords.Client.CoreV1().Secrets(a.Passwords.Namespace).Watch(ctx, metav1.ListOptions{})
+		w, err := a.Passwords.watch(ctx)
 		pause := time.Second
 		if err != nil {
 			a.Log.Warn(fmt.Sprintf("Unable to watch secrets in namespace %s (passwords are re-read every 30 s): %v", a.Passwords.Namespace, err))
