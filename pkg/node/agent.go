@@ -4,11 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
-
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/calicoctl-go/calicoctl/pkg/client"
 	"github.com/calicoctl-go/calicoctl/pkg/client/datastore"
@@ -31,10 +30,19 @@ type Agent struct {
 	// Passwords reads BGP password secrets (Kubernetes datastore); nil: peers with a password
 	// are skipped with a warning.
 	Passwords *SecretPasswords
+	// ResyncInterval is how often BGP is reconfigured from the datastore without a change
+	// (changes missed by a watch); 0 means 30 s.
+	ResyncInterval time.Duration
 
 	speaker *Speaker
 	sockets []*ControlSocket
 	kick    chan struct{}
+
+	// What the node's IPAM routes depend on, so that the IPAM watches only react to changes
+	// that can alter them (a cluster's blocks change all the time, mostly for other hosts).
+	ipamMu     sync.Mutex
+	advertised []netip.Prefix  // the blocks and borrowed addresses of the last reconfiguration
+	mine       map[string]bool // blocks whose last watched state was this node's
 }
 
 // Serve runs the agent until ctx ends: it configures BGP from the datastore, re-configures it on
@@ -92,7 +100,11 @@ func (a *Agent) Serve(ctx context.Context, started func()) error {
 	wg.Add(1)
 	go func() { defer wg.Done(); a.reportStatus(ctx) }()
 	started()
-	resyncTicker := time.NewTicker(30 * time.Second)
+	interval := a.ResyncInterval
+	if interval == 0 {
+		interval = 30 * time.Second
+	}
+	resyncTicker := time.NewTicker(interval)
 	defer resyncTicker.Stop()
 	for {
 		select {
@@ -127,6 +139,9 @@ func (a *Agent) watch(ctx context.Context, kind *resources.Kind) {
 					a.Log.Warn(fmt.Sprintf("Watch of %s failed: %v", kind.Kind, ev.Err))
 					break
 				}
+				if !a.concerns(ev) {
+					continue
+				}
 				select {
 				case a.kick <- struct{}{}:
 				default:
@@ -148,7 +163,7 @@ func (a *Agent) watch(ctx context.Context, kind *resources.Kind) {
 // new password replaces the sessions using it.
 func (a *Agent) watchSecrets(ctx context.Context) {
 	for ctx.Err() == nil {
-		w, err := a.Passwords.Client.CoreV1().Secrets(a.Passwords.Namespace).Watch(ctx, metav1.ListOptions{})
+		w, err := a.Passwords.watch(ctx)
 		pause := time.Second
 		if err != nil {
 			a.Log.Warn(fmt.Sprintf("Unable to watch secrets in namespace %s (passwords are re-read every 30 s): %v", a.Passwords.Namespace, err))
@@ -232,7 +247,48 @@ func (a *Agent) resync(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("reading the blocks of node %s: %w", a.NodeName, err)
 	}
+	a.ipamMu.Lock()
+	a.advertised = blocks
+	a.ipamMu.Unlock()
 	return a.speaker.SetBlocks(blocks)
+}
+
+// concerns reports whether a watched change can alter this node's BGP configuration. Every
+// change does, except IPAM's: a block affinity matters only if it is this node's, and a block
+// only if it is affine to this node, holds an address of this node's workloads (a borrowed
+// address), or did when last seen or advertised (an address released, an affinity moved).
+func (a *Agent) concerns(ev datastore.Event) bool {
+	switch o := ev.Object.(type) {
+	case *api.BlockAffinity:
+		return o.Spec.Node == a.NodeName
+	case *api.IPAMBlock:
+		mine := (o.Spec.Affinity != nil && *o.Spec.Affinity == "host:"+a.NodeName) || len(Borrowed(o, a.NodeName)) > 0
+		a.ipamMu.Lock()
+		defer a.ipamMu.Unlock()
+		was := a.mine[o.Name]
+		if mine && ev.Type != datastore.Deleted {
+			if a.mine == nil {
+				a.mine = map[string]bool{}
+			}
+			a.mine[o.Name] = true
+		} else {
+			delete(a.mine, o.Name)
+		}
+		if mine || was {
+			return true
+		}
+		cidr, err := netip.ParsePrefix(o.Spec.CIDR)
+		if err != nil {
+			return true
+		}
+		for _, p := range a.advertised {
+			if cidr.Overlaps(p) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
 }
 
 // reportStatus fills the CalicoNodeStatus resources naming this node, each every

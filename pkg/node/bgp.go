@@ -13,6 +13,7 @@ import (
 
 	api "github.com/osrg/gobgp/v4/api"
 	"github.com/osrg/gobgp/v4/pkg/apiutil"
+	"github.com/osrg/gobgp/v4/pkg/config/oc"
 	"github.com/osrg/gobgp/v4/pkg/packet/bgp"
 	"github.com/osrg/gobgp/v4/pkg/server"
 )
@@ -106,7 +107,10 @@ func (s *Speaker) Apply(ctx context.Context, d Desired) error {
 		if d.ListenPort != 0 {
 			port = int32(d.ListenPort)
 		}
-		g := &api.Global{Asn: d.AS, RouterId: d.RouterID, ListenPort: port}
+		// Only the unicast families Calico uses: without a list GoBGP builds a global and a
+		// route-server table for each of its ~30 families, 10 MB of empty tables at rest.
+		g := &api.Global{Asn: d.AS, RouterId: d.RouterID, ListenPort: port, Families: []uint32{
+			uint32(oc.AfiSafiTypeToIntMap[oc.AFI_SAFI_TYPE_IPV4_UNICAST]), uint32(oc.AfiSafiTypeToIntMap[oc.AFI_SAFI_TYPE_IPV6_UNICAST])}}
 		switch {
 		case s.ListenAddress != "":
 			g.ListenAddresses = []string{s.ListenAddress}

@@ -13,13 +13,16 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kclient "k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/calicoctl-go/calicoctl/internal/testenv"
 	"github.com/calicoctl-go/calicoctl/pkg/resources/api"
 )
 
-func secretClient(t *testing.T) kclient.Interface {
+// secretClient starts a kube-apiserver for the test and returns its configuration and a typed
+// client to write secrets with.
+func secretClient(t *testing.T) (*rest.Config, kclient.Interface) {
 	t.Helper()
 	k := testenv.KubeForTest(t)
 	rc, err := clientcmd.BuildConfigFromFlags("", k.AdminKubeconfig)
@@ -30,7 +33,17 @@ func secretClient(t *testing.T) kclient.Interface {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cs
+	return rc, cs
+}
+
+// secretPasswords reads the secrets of namespace ns through rc, as the agent does.
+func secretPasswords(t *testing.T, rc *rest.Config, ns string) *SecretPasswords {
+	t.Helper()
+	sp, err := NewSecretPasswords(rc, ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sp
 }
 
 func putSecret(t *testing.T, cs kclient.Interface, ns, name string, data map[string]string) {
@@ -58,9 +71,9 @@ func putSecret(t *testing.T, cs kclient.Interface, ns, name string, data map[str
 // BGP passwords come from secrets of calico-node's namespace on the real kube-apiserver; a
 // missing secret or key is a clear error naming it.
 func TestSecretPasswordsReadsSecretKeyRef(t *testing.T) {
-	cs := secretClient(t)
+	rc, cs := secretClient(t)
 	putSecret(t, cs, "calico-system", "bgp-secrets", map[string]string{"rr-password": "very-secret"})
-	sp := &SecretPasswords{Client: cs, Namespace: "calico-system"}
+	sp := secretPasswords(t, rc, "calico-system")
 	for _, tc := range []struct {
 		name, secret, key, want, err string
 	}{
@@ -98,7 +111,7 @@ func TestSpeakersWithSecretPasswords(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: BGP on port 1791 of loopback addresses")
 	}
-	cs := secretClient(t)
+	rc, cs := secretClient(t)
 	putSecret(t, cs, "ns-a", "bgp-secrets", map[string]string{"pw": "right-password"})
 	putSecret(t, cs, "ns-b", "bgp-secrets", map[string]string{"pw": "wrong-password"})
 	var logs bytes.Buffer
@@ -109,7 +122,7 @@ func TestSpeakersWithSecretPasswords(t *testing.T) {
 	speaker := func(ns, self, other string, passive bool) (*Speaker, Desired) {
 		s := NewSpeaker(log, nil, nil)
 		s.ListenAddress = self
-		s.Passwords = (&SecretPasswords{Client: cs, Namespace: ns}).Password
+		s.Passwords = secretPasswords(t, rc, ns).Password
 		t.Cleanup(s.Stop)
 		return s, Desired{Enabled: true, NodeIP: ip(self), AS: 64512, RouterID: self, ListenPort: 1791,
 			Peers: []Peer{{Name: "Mesh_" + strings.ReplaceAll(other, ".", "_"), IP: ip(other), Port: 1791, AS: 64512, SourceIP: ip(self), Passive: passive, Password: ref}}}
