@@ -103,3 +103,18 @@ func (c *coreClient) updateNodeStatus(ctx context.Context, node *corev1.Node, in
 		Do(ctx).
 		Into(into)
 }
+
+// Pod reads a Kubernetes pod, with the store's timeout and retries; a missing pod is a
+// datastore.DoesNotExistError. The CNI plugin reads its IPAM annotations this way, without
+// linking client-go's typed clientset.
+func (s *Store) Pod(ctx context.Context, namespace, name string) (*corev1.Pod, error) {
+	var pod *corev1.Pod
+	err := s.do(ctx, retryLostAnswer, "Pod("+namespace+"/"+name+")", "", func(ctx context.Context) error {
+		pod = &corev1.Pod{}
+		return s.core.get(ctx, "pods", namespace, name, pod)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return pod, nil
+}
