@@ -5,6 +5,7 @@ package main
 import (
 	"log/slog"
 	"os"
+	"runtime"
 	"runtime/debug"
 
 	"github.com/containernetworking/cni/pkg/skel"
@@ -20,6 +21,11 @@ func main() {
 		// One short request: collecting garbage would only cost CPU that parallel ADDs share.
 		debug.SetGCPercent(-1)
 		debug.SetMemoryLimit(128 << 20)
+	}
+	if os.Getenv("GOMAXPROCS") == "" {
+		// One request waits on the datastore most of the time: a second P only adds thread
+		// wake-ups and spinning (runtimes start many plugins at once on the same cores).
+		runtime.GOMAXPROCS(1)
 	}
 	// stdout carries the CNI result alone; the libraries' log lines go nowhere, or to stderr with
 	// CALICO_IPAM_LOG_LEVEL=debug|info.
