@@ -311,6 +311,9 @@ func (inv *invocation) podAnnotations(ctx context.Context, namespace, name strin
 		return nil, nil
 	}
 	pod, err := k.Pod(ctx, namespace, name)
+	if datastore.IsDoesNotExist(err) {
+		return nil, internalError(fmt.Errorf("pod %s/%s does not exist in the Kubernetes API, so its IPAM annotations cannot be read: check K8S_POD_NAMESPACE and K8S_POD_NAME in CNI_ARGS", namespace, name))
+	}
 	if err != nil {
 		return nil, internalError(fmt.Errorf("reading pod %s/%s for its IPAM annotations: %w", namespace, name, err))
 	}
