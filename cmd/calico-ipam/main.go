@@ -11,10 +11,15 @@ import (
 	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/cni/pkg/version"
 
+	"github.com/calicoctl-go/calicoctl/internal/etcdwire"
 	"github.com/calicoctl-go/calicoctl/pkg/ipam/cniplugin"
 	_ "github.com/calicoctl-go/calicoctl/pkg/resources/kinds"
 	v "github.com/calicoctl-go/calicoctl/pkg/version"
 )
+
+// The plugin is a process per ADD: etcd's messages are written and read without protobuf's
+// reflection, whose tables would be built anew in every process.
+func init() { etcdwire.Register() }
 
 func main() {
 	if os.Getenv("GOGC") == "" {
