@@ -2,6 +2,7 @@ package kubernetes
 
 import (
 	"context"
+	"net/http"
 	"sync"
 	"time"
 
@@ -41,9 +42,9 @@ type coreClient struct {
 	params runtime.ParameterCodec
 }
 
-// newCoreClient is client-go's corev1 client for a configuration: its own HTTP client, and the
-// configuration's rate limiter (or one of its own made from QPS and Burst).
-func newCoreClient(rc *rest.Config) (*coreClient, error) {
+// newCoreClient is client-go's corev1 client for a configuration, on the store's HTTP client,
+// with the configuration's rate limiter (or one of its own made from QPS and Burst).
+func newCoreClient(rc *rest.Config, httpClient *http.Client) (*coreClient, error) {
 	scheme := coreScheme()
 	cfg := rest.CopyConfig(rc)
 	gv := corev1.SchemeGroupVersion
@@ -53,7 +54,7 @@ func newCoreClient(rc *rest.Config) (*coreClient, error) {
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = rest.DefaultKubernetesUserAgent()
 	}
-	c, err := rest.RESTClientFor(cfg)
+	c, err := rest.RESTClientForConfigAndClient(cfg, httpClient)
 	if err != nil {
 		return nil, err
 	}
