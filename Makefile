@@ -25,7 +25,8 @@ build:
 	gzip -c $(BIN)/calicoctl-etcd > internal/etcdpayload/bin/calicoctl-etcd.gz
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/calicoctl ./cmd/calicoctl
 	CGO_ENABLED=0 $(GO) build -trimpath -tags '$(NODE_TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN)/calico-node ./cmd/calico-node
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/calico-ipam ./cmd/calico-ipam
+	# The CNI plugin runs once per container: a static binary starts without the dynamic loader.
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/calico-ipam ./cmd/calico-ipam
 
 run: build
 	hack/quickstart.sh

@@ -5,21 +5,32 @@ package main
 import (
 	"log/slog"
 	"os"
+	"runtime"
 	"runtime/debug"
 
 	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/cni/pkg/version"
 
+	"github.com/calicoctl-go/calicoctl/internal/etcdwire"
 	"github.com/calicoctl-go/calicoctl/pkg/ipam/cniplugin"
 	_ "github.com/calicoctl-go/calicoctl/pkg/resources/kinds"
 	v "github.com/calicoctl-go/calicoctl/pkg/version"
 )
+
+// The plugin is a process per ADD: etcd's messages are written and read without protobuf's
+// reflection, whose tables would be built anew in every process.
+func init() { etcdwire.Register() }
 
 func main() {
 	if os.Getenv("GOGC") == "" {
 		// One short request: collecting garbage would only cost CPU that parallel ADDs share.
 		debug.SetGCPercent(-1)
 		debug.SetMemoryLimit(128 << 20)
+	}
+	if os.Getenv("GOMAXPROCS") == "" {
+		// One request waits on the datastore most of the time: a second P only adds thread
+		// wake-ups and spinning (runtimes start many plugins at once on the same cores).
+		runtime.GOMAXPROCS(1)
 	}
 	// stdout carries the CNI result alone; the libraries' log lines go nowhere, or to stderr with
 	// CALICO_IPAM_LOG_LEVEL=debug|info.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -9,8 +10,11 @@ import (
 	"os/exec"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -30,7 +34,7 @@ import (
 )
 
 var (
-	plugin   = "bin/calico-ipam"
+	plugin   = flag.String("ipam-plugin", "bin/calico-ipam", "the calico-ipam binary the plugin scenarios run")
 	ipamOnly = flag.Bool("ipam-only", false, "measure only IPAM and print its table (nothing is written)")
 	ipamRuns = flag.String("ipam-scenarios", "plugin,library,show,kube", "with -ipam-only: the IPAM scenarios to run, of plugin, library, show, kube")
 	cpuProf  = flag.String("cpuprofile", "", "with -ipam-only: write a CPU profile of this process (the library and the embedded etcd) here")
@@ -105,7 +109,7 @@ func ipamBench(etcdEndpoint, dir string, raw *clientv3.Client, ctlWith func(env 
 		conf := func(host int) string {
 			return fmt.Sprintf(`{"cniVersion":"1.0.0","name":"k8s-pod-network","type":"calico","datastore_type":"etcdv3","etcd_endpoints":%q,"nodename":"host-%d","ipam":{"type":"calico-ipam"}}`, etcdEndpoint, host)
 		}
-		took, err := pluginADDs(1000, 8, conf)
+		took, err := pluginADDs(1000, 8, conf, "etcd")
 		if err != nil {
 			return nil, err
 		}
@@ -202,7 +206,7 @@ func ipamBench(etcdEndpoint, dir string, raw *clientv3.Client, ctlWith func(env 
 	kconf := func(host int) string {
 		return fmt.Sprintf(`{"cniVersion":"1.0.0","name":"k8s-pod-network","type":"calico","datastore_type":"kubernetes","kubernetes":{"kubeconfig":%q},"nodename":"host-%d","ipam":{"type":"calico-ipam"}}`, k.AdminKubeconfig, host)
 	}
-	took, err := pluginADDs(1000, 8, kconf)
+	took, err := pluginADDs(1000, 8, kconf, "Kubernetes API")
 	if err != nil {
 		return nil, err
 	}
@@ -245,22 +249,30 @@ func ipamSetup(ctx context.Context, s datastore.Store, cidr string, hosts int) e
 // pluginADDs runs n ADDs of the plugin binary, parallel at once, hosts round-robin over 20, for
 // the pods bench/pod-00000... (which exist in the Kubernetes case: the plugin reads their
 // annotations).
-func pluginADDs(n, parallel int, conf func(host int) string) (time.Duration, error) {
+// The CPU each plugin run took, by datastore: what the report shows under the IPAM table.
+var pluginCPUNotes []string
+
+func pluginADDs(n, parallel int, conf func(host int) string, backend string) (time.Duration, error) {
 	work := make(chan int)
 	errs := make(chan error, n)
 	var wg sync.WaitGroup
+	var pluginCPU atomic.Int64
+	selfBefore, serversBefore := selfCPU(), serverCPU()
 	start := time.Now()
 	for w := 0; w < parallel; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				cmd := exec.Command(plugin)
+				cmd := exec.Command(*plugin)
 				cmd.Env = []string{"CNI_COMMAND=ADD", fmt.Sprintf("CNI_CONTAINERID=bench-%d", i), "CNI_NETNS=/var/run/netns/x", "CNI_IFNAME=eth0", "CNI_PATH=/opt/cni/bin",
 					fmt.Sprintf("CNI_ARGS=K8S_POD_NAMESPACE=bench;K8S_POD_NAME=pod-%05d", i)}
 				cmd.Stdin = strings.NewReader(conf(i % 20))
 				if out, err := cmd.Output(); err != nil {
 					errs <- fmt.Errorf("calico-ipam ADD: %v: %s", err, out)
+				}
+				if ps := cmd.ProcessState; ps != nil {
+					pluginCPU.Add(int64(ps.UserTime() + ps.SystemTime()))
 				}
 			}
 		}()
@@ -271,11 +283,58 @@ func pluginADDs(n, parallel int, conf func(host int) string) (time.Duration, err
 	close(work)
 	wg.Wait()
 	took := time.Since(start)
+	// CPU is what 8 parallel ADDs on 2 cores are bound by: the plugin processes', this
+	// process's (the embedded etcd, and the bench itself, which is idle but for exec) and the
+	// servers' it started (the kube-apiserver).
+	perADD := func(d time.Duration) float64 { return float64(d) / 1e6 / float64(n) }
+	note := fmt.Sprintf("CPU per ADD (%s): calico-ipam %.2f ms, the bench process (embedded etcd; starting the plugins) %.2f ms, kube-apiserver %.2f ms",
+		backend, perADD(time.Duration(pluginCPU.Load())), perADD(selfCPU()-selfBefore), perADD(serverCPU()-serversBefore))
+	fmt.Fprintln(os.Stderr, "  "+note)
+	pluginCPUNotes = append(pluginCPUNotes, note)
 	close(errs)
 	for err := range errs {
 		return 0, err
 	}
 	return took, nil
+}
+
+// selfCPU is the CPU time this process has used.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// serverCPU is the CPU time used so far by the running child processes of this one (the
+// kube-apiserver; the plugin processes have exited and are counted apart), from /proc.
+func serverCPU() time.Duration {
+	dirs, _ := os.ReadDir("/proc")
+	self := os.Getpid()
+	var ticks int64
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ... utime stime: fields 4, 14 and 15; comm may hold spaces.
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		if ppid, _ := strconv.Atoi(f[1]); ppid != self {
+			continue
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		ticks += u + st
+	}
+	return time.Duration(ticks) * (time.Second / 100) // USER_HZ
 }
 
 func libraryAllocations(store datastore.Store, n, hosts, workers int) error {
@@ -459,6 +518,14 @@ func writeIPAM(path string, rows []measurement) error {
 			mem = fmt.Sprintf("%.0f MB", float64(r.maxRSS)/1024)
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", r.what, fmtDur(r.took), mem, target, limit, by)
+	}
+	if len(pluginCPUNotes) > 0 {
+		b.WriteString("\nThe plugin runs are bound by CPU (8 processes at once on this machine's cores): a process per ADD\n")
+		b.WriteString("pays the Go runtime's start, the initialisation of every package it links (the etcd client, gRPC and\n")
+		b.WriteString("protobuf, client-go's REST client) and its page faults, before the ADD's own work.\n\n")
+		for _, n := range pluginCPUNotes {
+			b.WriteString("- " + n + "\n")
+		}
 	}
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {

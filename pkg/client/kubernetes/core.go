@@ -2,6 +2,7 @@ package kubernetes
 
 import (
 	"context"
+	"net/http"
 	"sync"
 	"time"
 
@@ -41,9 +42,9 @@ type coreClient struct {
 	params runtime.ParameterCodec
 }
 
-// newCoreClient is client-go's corev1 client for a configuration: its own HTTP client, and the
-// configuration's rate limiter (or one of its own made from QPS and Burst).
-func newCoreClient(rc *rest.Config) (*coreClient, error) {
+// newCoreClient is client-go's corev1 client for a configuration, on the store's HTTP client,
+// with the configuration's rate limiter (or one of its own made from QPS and Burst).
+func newCoreClient(rc *rest.Config, httpClient *http.Client) (*coreClient, error) {
 	scheme := coreScheme()
 	cfg := rest.CopyConfig(rc)
 	gv := corev1.SchemeGroupVersion
@@ -53,7 +54,7 @@ func newCoreClient(rc *rest.Config) (*coreClient, error) {
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = rest.DefaultKubernetesUserAgent()
 	}
-	c, err := rest.RESTClientFor(cfg)
+	c, err := rest.RESTClientForConfigAndClient(cfg, httpClient)
 	if err != nil {
 		return nil, err
 	}
@@ -102,4 +103,19 @@ func (c *coreClient) updateNodeStatus(ctx context.Context, node *corev1.Node, in
 		Body(node).
 		Do(ctx).
 		Into(into)
+}
+
+// Pod reads a Kubernetes pod, with the store's timeout and retries; a missing pod is a
+// datastore.DoesNotExistError. The CNI plugin reads its IPAM annotations this way, without
+// linking client-go's typed clientset.
+func (s *Store) Pod(ctx context.Context, namespace, name string) (*corev1.Pod, error) {
+	var pod *corev1.Pod
+	err := s.do(ctx, retryLostAnswer, "Pod("+namespace+"/"+name+")", "", func(ctx context.Context) error {
+		pod = &corev1.Pod{}
+		return s.core.get(ctx, "pods", namespace, name, pod)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return pod, nil
 }

@@ -102,15 +102,22 @@ func NewFromREST(rc *rest.Config, timeout time.Duration) (*Store, error) {
 	crdConfig.ContentType = "application/json"
 	crdConfig.AcceptContentTypes = "application/json"
 	crdConfig.NegotiatedSerializer = coreCodecs()
-	crd, err := rest.RESTClientFor(crdConfig)
-	if err != nil {
-		return nil, fmt.Errorf("Kubernetes client for %s: %w", APIVersion, err)
-	}
-	core, err := newCoreClient(rc)
+	// One HTTP client for the three, as client-go's clientsets share theirs: every request of the
+	// store goes over one connection (HTTP/2), so a process that makes a few requests (the CNI
+	// plugin: one per ADD) pays one TLS handshake, not one per client.
+	httpClient, err := rest.HTTPClientFor(rc)
 	if err != nil {
 		return nil, fmt.Errorf("Kubernetes client: %w", err)
 	}
-	dyn, err := dynamic.NewForConfig(rc)
+	crd, err := rest.RESTClientForConfigAndClient(crdConfig, httpClient)
+	if err != nil {
+		return nil, fmt.Errorf("Kubernetes client for %s: %w", APIVersion, err)
+	}
+	core, err := newCoreClient(rc, httpClient)
+	if err != nil {
+		return nil, fmt.Errorf("Kubernetes client: %w", err)
+	}
+	dyn, err := dynamic.NewForConfigAndClient(rc, httpClient)
 	if err != nil {
 		return nil, fmt.Errorf("Kubernetes client: %w", err)
 	}

@@ -18,8 +18,6 @@ import (
 	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/cni/pkg/types"
 	types100 "github.com/containernetworking/cni/pkg/types/100"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	kclient "k8s.io/client-go/kubernetes"
 
 	"github.com/calicoctl-go/calicoctl/pkg/client"
 	"github.com/calicoctl-go/calicoctl/pkg/client/config"
@@ -312,11 +310,10 @@ func (inv *invocation) podAnnotations(ctx context.Context, namespace, name strin
 	} else {
 		return nil, nil
 	}
-	cs, err := kclient.NewForConfig(k.RESTConfig())
-	if err != nil {
-		return nil, internalError(err)
+	pod, err := k.Pod(ctx, namespace, name)
+	if datastore.IsDoesNotExist(err) {
+		return nil, internalError(fmt.Errorf("pod %s/%s does not exist in the Kubernetes API, so its IPAM annotations cannot be read: check K8S_POD_NAMESPACE and K8S_POD_NAME in CNI_ARGS", namespace, name))
 	}
-	pod, err := cs.CoreV1().Pods(namespace).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		return nil, internalError(fmt.Errorf("reading pod %s/%s for its IPAM annotations: %w", namespace, name, err))
 	}

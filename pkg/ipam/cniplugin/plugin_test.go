@@ -51,7 +51,9 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	plugin = filepath.Join(dir, "calico-ipam")
-	if out, err := exec.Command("go", "build", "-o", plugin, "github.com/calicoctl-go/calicoctl/cmd/calico-ipam").CombinedOutput(); err != nil {
+	build := exec.Command("go", "build", "-o", plugin, "github.com/calicoctl-go/calicoctl/cmd/calico-ipam")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build builds it
+	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building the plugin: %v\n%s", err, out)
 		return 1
 	}
@@ -161,6 +163,15 @@ func ips(t *testing.T, r cniResult) []netip.Prefix {
 		out = append(out, netip.MustParsePrefix(ip.Address))
 	}
 	return out
+}
+
+func handleKind(t *testing.T) *resources.Kind {
+	t.Helper()
+	k, ok := resources.ByKind("IPAMHandle")
+	if !ok {
+		t.Fatal("IPAMHandle is not a registered kind")
+	}
+	return k
 }
 
 func cniError(t *testing.T, r cniResult) (uint, string) {
@@ -354,6 +365,13 @@ func TestPodAnnotationsOnKubernetes(t *testing.T) {
 	}
 	if _, err := ipam.New(kubeStore).GetAssignment(ctx, got[0].Addr()); err == nil {
 		t.Error("DEL left the address allocated")
+	}
+	// A pod the API server does not know: a clear error, and nothing allocated.
+	if code, msg := cniError(t, runPlugin("ADD", "k5", args("absent"), conf)); code != 999 || !strings.Contains(msg, "pod default/absent does not exist in the Kubernetes API") {
+		t.Errorf("missing pod: %d %q", code, msg)
+	}
+	if _, err := kubeStore.Get(ctx, handleKind(t), "", "k8s-pod-network.k5"); !datastore.IsDoesNotExist(err) {
+		t.Errorf("an ADD for a missing pod left handle k8s-pod-network.k5: %v", err)
 	}
 	// The same fixed address for another container: a clear error.
 	pod("fixed2", map[string]string{"cni.projectcalico.org/ipAddrs": `["10.70.0.77"]`})
