@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -645,10 +646,15 @@ func (s *Store) WriteAll(ctx context.Context, objs []resources.Resource, unchang
 		value []byte
 		rev   int64 // 0: create
 	}
+	// The request is built from etcd's own messages: clientv3's Compare copies each condition
+	// through protobuf reflection, whose tables a short-lived process (the CNI plugin) would
+	// build for this one call.
 	writes := make([]write, len(objs))
-	cmps := make([]clientv3.Cmp, len(objs))
-	puts := make([]clientv3.Op, len(objs))
-	gets := make([]clientv3.Op, len(objs))
+	req := &pb.TxnRequest{
+		Compare: make([]*pb.Compare, 0, len(objs)+2*len(unchanged)),
+		Success: make([]*pb.RequestOp, len(objs)),
+		Failure: make([]*pb.RequestOp, len(objs)),
+	}
 	for i, obj := range objs {
 		kind, err := resources.KindOf(obj)
 		if err != nil {
@@ -659,14 +665,15 @@ func (s *Store) WriteAll(ctx context.Context, objs []resources.Resource, unchang
 			if w.rev, err = strconv.ParseInt(rv, 10, 64); err != nil || w.rev <= 0 {
 				return nil, fmt.Errorf("error with field Metadata.ResourceVersion = '%s' (an update needs the resourceVersion of the stored %s)", rv, kind.ID(obj.GetNamespace(), obj.GetName()))
 			}
-			cmps[i] = clientv3.Compare(clientv3.ModRevision(w.key), "=", w.rev)
+			req.Compare = append(req.Compare, &pb.Compare{Key: []byte(w.key), Target: pb.Compare_MOD, Result: pb.Compare_EQUAL, TargetUnion: &pb.Compare_ModRevision{ModRevision: w.rev}})
 		} else {
-			cmps[i] = clientv3.Compare(clientv3.Version(w.key), "=", 0)
+			req.Compare = append(req.Compare, &pb.Compare{Key: []byte(w.key), Target: pb.Compare_VERSION, Result: pb.Compare_EQUAL, TargetUnion: &pb.Compare_Version{Version: 0}})
 		}
 		if w.value, err = encode(kind, obj); err != nil {
 			return nil, err
 		}
-		puts[i], gets[i] = clientv3.OpPut(w.key, string(w.value)), clientv3.OpGet(w.key)
+		req.Success[i] = &pb.RequestOp{Request: &pb.RequestOp_RequestPut{RequestPut: &pb.PutRequest{Key: []byte(w.key), Value: w.value}}}
+		req.Failure[i] = &pb.RequestOp{Request: &pb.RequestOp_RequestRange{RequestRange: &pb.RangeRequest{Key: []byte(w.key)}}}
 		writes[i] = w
 	}
 	for _, u := range unchanged {
@@ -675,18 +682,18 @@ func (s *Store) WriteAll(ctx context.Context, objs []resources.Resource, unchang
 			return nil, fmt.Errorf("invalid resourceVersion %q: not a revision number", u.Since)
 		}
 		key := listPrefix(u.Request.Kind, u.Request.Options)
-		cmp := clientv3.Compare(clientv3.ModRevision(key), "<", since+1)
+		cmp := &pb.Compare{Key: []byte(key), Target: pb.Compare_MOD, Result: pb.Compare_LESS, TargetUnion: &pb.Compare_ModRevision{ModRevision: since + 1}}
 		if single := u.Request.Options.Name != "" && !u.Request.Options.Prefix; !single {
-			cmp = cmp.WithRange(listEnd(u.Request.Kind, u.Request.Options, key))
+			cmp.RangeEnd = []byte(listEnd(u.Request.Kind, u.Request.Options, key))
 		} else if u.Exists {
-			cmps = append(cmps, clientv3.Compare(clientv3.Version(key), ">", 0))
+			req.Compare = append(req.Compare, &pb.Compare{Key: []byte(key), Target: pb.Compare_VERSION, Result: pb.Compare_GREATER, TargetUnion: &pb.Compare_Version{Version: 0}})
 		}
-		cmps = append(cmps, cmp)
+		req.Compare = append(req.Compare, cmp)
 	}
-	var resp *clientv3.TxnResponse
+	var resp *pb.TxnResponse
 	err := s.do(ctx, "write", writes[0].key, func(ctx context.Context) error {
 		var err error
-		resp, err = s.cli.Txn(ctx).If(cmps...).Then(puts...).Else(gets...).Commit()
+		resp, err = pb.NewKVClient(s.cli.ActiveConnection()).Txn(ctx, req)
 		return err
 	})
 	if err != nil {
