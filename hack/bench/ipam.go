@@ -504,7 +504,9 @@ func writeIPAM(path string, rows []measurement) error {
 	b.WriteString("ADD, CNI environment and configuration on stdin); the library figure is pkg/ipam in one process; `ipam\n")
 	b.WriteString("show` and `ipam check` run `bin/calicoctl` over allocations written into etcd as Calico writes them (full\n")
 	b.WriteString("/26 blocks, one handle per address). Raw limit: the bare etcd client sending the transactions the same\n")
-	b.WriteString("allocations need.\n\n")
+	b.WriteString("allocations need. A library allocation is one transaction (the handle and the block together, conditional\n")
+	b.WriteString("on what the host's last allocation read being unchanged: docs/ipam.md), plus the block claims; a plugin\n")
+	b.WriteString("ADD, a new process, reads what it starts from and the block, then writes that one transaction.\n\n")
 	b.WriteString("| operation | time | peak memory | target | raw limit | raw limit measured as |\n|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		limit, by, target, mem := "–", "–", "–", "–"
