@@ -54,6 +54,11 @@ type Store struct {
 	answered atomic.Bool
 	// served holds the custom resources the API server has served to this client.
 	served sync.Map
+	// first lets the store's first request go alone: the requests a command starts at once then
+	// share the connection (HTTP/2) it opened, instead of each opening and TLS-handshaking its
+	// own. connected is set once that first attempt is over, whatever its outcome.
+	first     sync.Mutex
+	connected atomic.Bool
 	// aliases maps the v3 objects whose custom resource has another name to that name.
 	aliases sync.Map
 }
@@ -179,12 +184,31 @@ const refusedAttempts = 4
 // do runs op with the store's timeout, retrying per policy with backoff until the deadline, and
 // translates the final error for the object id (crd names the custom resource type, "" for core
 // objects). what names the operation in the log line of each retry.
+// attempt runs op once; the store's very first attempt runs alone (see first). Requests that
+// op itself makes (its context is marked) are not held back.
+func (s *Store) attempt(ctx context.Context, op func(context.Context) error) error {
+	if !s.connected.Load() && ctx.Value(firstAttempt{}) == nil {
+		s.first.Lock()
+		if !s.connected.Load() {
+			defer s.first.Unlock()
+			defer s.connected.Store(true)
+			ctx = context.WithValue(ctx, firstAttempt{}, true)
+		} else {
+			s.first.Unlock()
+		}
+	}
+	return op(ctx)
+}
+
+// firstAttempt marks the context of the store's first attempt.
+type firstAttempt struct{}
+
 func (s *Store) do(ctx context.Context, policy retry, id, crd string, op func(context.Context) error) error {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	backoff := backoffMin
 	for attempt := 1; ; attempt++ {
-		err := op(ctx)
+		err := s.attempt(ctx, op)
 		if err == nil {
 			s.answered.Store(true)
 			if crd != "" {

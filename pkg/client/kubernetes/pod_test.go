@@ -3,6 +3,7 @@ package kubernetes_test
 import (
 	"context"
 	"net"
+	"sync"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -74,5 +75,43 @@ func TestEveryClientOfTheStoreSharesOneConnection(t *testing.T) {
 	}
 	if n := dials.Load(); n != 1 {
 		t.Errorf("the store opened %d connections to the API server, want 1", n)
+	}
+}
+
+// Requests a command starts at once on a new store share the connection the first one opens,
+// instead of each opening (and TLS-handshaking) its own before HTTP/2 is up.
+func TestParallelFirstRequestsShareOneConnection(t *testing.T) {
+	ctx := ctxFor(t)
+	rc := admin.RESTConfig()
+	var dials atomic.Int32
+	dialer := &net.Dialer{Timeout: 10 * time.Second}
+	rc.Dial = func(ctx context.Context, network, address string) (net.Conn, error) {
+		dials.Add(1)
+		return dialer.DialContext(ctx, network, address)
+	}
+	s, err := kubernetes.NewFromREST(rc, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, 5)
+	for _, k := range []string{"IPPool", "IPReservation", "BlockAffinity", "IPAMBlock", "Node"} {
+		kind, _ := resources.ByKind(k)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.List(ctx, kind, datastore.ListOptions{}); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if n := dials.Load(); n != 1 {
+		t.Errorf("five requests started at once opened %d connections to the API server, want 1", n)
 	}
 }
