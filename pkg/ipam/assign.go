@@ -542,9 +542,11 @@ func (c *Client) claimNearStart(ctx context.Context, pools []pool, host string, 
 	return nil, nil
 }
 
-// assignFromBlock allocates up to num free addresses of one block: handle first, then the
-// block by compare-and-swap; a lost race undoes the handle and tries again on the new block.
-// With affinityCheck, only a block affine to host is used.
+// assignFromBlock allocates up to num free addresses of one block: the handle and the block by
+// compare-and-swap, in one transaction where the backend has them (else the handle first); a
+// lost race (undoing the handle in the two-step case) tries again on the block as stored. With
+// affinityCheck, only a block affine to host is used; unchanged are the conditions of a reused
+// start (errStaleStart when they fail).
 func (c *Client) assignFromBlock(ctx context.Context, prefix netip.Prefix, num int, handle string, attrs map[string]string, host string, affinityCheck bool, reserved func(netip.Addr) bool, unchanged []datastore.Unchanged) ([]netip.Addr, error) {
 	for attempt := 0; attempt < datastoreRetries; attempt++ {
 		// The block as this client last wrote it saves a read; the compare-and-swap below
@@ -576,13 +578,10 @@ func (c *Client) assignFromBlock(ctx context.Context, prefix netip.Prefix, num i
 		if errors.Is(err, errStaleStart) {
 			return nil, err
 		}
-		if err != nil && !datastore.IsConflict(err) && !datastore.IsDoesNotExist(err) {
-			c.forgetBlock(prefix)
-			return nil, fmt.Errorf("writing IPAM block %s: %w", prefix, err)
-		}
-		if !written {
-			// The handle exists already (another address of the same allocation): the handle
-			// first, then the block, as Calico writes them.
+		if err == nil && !written {
+			// The handle exists already (another address of the same allocation), or the
+			// backend writes one object at a time: the handle first, then the block, as Calico
+			// writes them.
 			if err := c.incrementHandle(ctx, handle, prefix.String(), len(ips)); err != nil {
 				return nil, err
 			}
