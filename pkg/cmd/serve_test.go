@@ -1,37 +1,17 @@
 package cmd_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/calicoctl-go/calicoctl/internal/testenv"
 	"github.com/calicoctl-go/calicoctl/pkg/cmd"
 )
-
-// syncBuffer is written by the server process while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // `datastore serve` runs a real etcd that calicoctl then uses, keeps its data across restarts,
 // and stops cleanly when interrupted.
@@ -54,7 +34,7 @@ func TestDatastoreServe(t *testing.T) {
 
 	serve := func() (stop func() (string, int)) {
 		ctx, cancel := context.WithCancel(context.Background())
-		out := &syncBuffer{}
+		out := &testenv.SyncBuffer{}
 		done := make(chan int)
 		go func() {
 			f := &cmd.Factory{IOStreams: cmd.IOStreams{In: strings.NewReader(""), Out: out, ErrOut: out}}

@@ -1,39 +1,20 @@
 package node_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/netip"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/calicoctl-go/calicoctl/internal/testenv"
 	"github.com/calicoctl-go/calicoctl/pkg/birdctl"
 	"github.com/calicoctl-go/calicoctl/pkg/ipam"
 	"github.com/calicoctl-go/calicoctl/pkg/node"
 	"github.com/calicoctl-go/calicoctl/pkg/resources/api"
 )
-
-// syncBuffer is a log buffer the agent writes while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // The agent reacts to IPAM changes in proportion: blocks and affinities of other hosts do not
 // reconfigure it (its control socket's "Last reconfiguration" stays put), while its own
@@ -54,7 +35,7 @@ func TestAgentReactsOnlyToItsOwnIPAMChanges(t *testing.T) {
 	cfg.ListenAddress = "127.0.0.61"
 	cfg.BirdSocket = filepath.Join(dir, "bird.ctl")
 	cfg.Bird6Socket = "none"
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	log := slog.New(node.NewLogHandler(logs, slog.LevelInfo))
 	st, err := node.Run(ctx, c, cfg, log)
 	if err != nil {

@@ -3,8 +3,8 @@ package kubernetes_test
 import (
 	"context"
 	"net"
-	"sync"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
