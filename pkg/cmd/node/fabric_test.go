@@ -131,13 +131,13 @@ func (f *fabric) startAgent(name string, octet int, endpoint string, extraEnv ..
 	return a
 }
 
-// sessions reads the agent's BGP sessions through its control socket.
-func sessions(socket string) (map[string]string, error) {
+// sessions reads the agent's BGP sessions (IPv4, or IPv6 on the bird6 socket) through its control socket.
+func sessions(socket string, v6 bool) (map[string]string, error) {
 	lines, err := birdctl.Query(socket, "show protocols")
 	if err != nil {
 		return nil, err
 	}
-	peers, err := birdctl.ParsePeers(lines, false)
+	peers, err := birdctl.ParsePeers(lines, v6)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +169,7 @@ func waitSessions(t *testing.T, agents []*agent, want func(a *agent) []string) {
 	for _, a := range agents {
 		w := want(a)
 		waitFor(t, 20*time.Second, fmt.Sprintf("%s to have sessions %v", a.Name, w), func() (bool, string) {
-			got, err := sessions(a.Socket)
+			got, err := sessions(a.Socket, false)
 			if err != nil {
 				return false, err.Error()
 			}
@@ -184,23 +184,6 @@ func waitSessions(t *testing.T, agents []*agent, want func(a *agent) []string) {
 			return true, ""
 		})
 	}
-}
-
-// sessions6 reads the agent's IPv6 sessions.
-func sessions6(socket string) (map[string]string, error) {
-	lines, err := birdctl.Query(socket, "show protocols")
-	if err != nil {
-		return nil, err
-	}
-	peers, err := birdctl.ParsePeers(lines, true)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	for _, p := range peers {
-		out[p.Type+" "+p.Address] = p.BGPState
-	}
-	return out, nil
 }
 
 // calicoctl runs the command in-process against etcd.
@@ -247,7 +230,7 @@ func TestFabricMeshRouteReflectorAndRoutes(t *testing.T) {
 	// The IPv6 mesh, on the agents' bird6 sockets.
 	for _, a := range agents {
 		waitFor(t, 20*time.Second, a.Name+"'s IPv6 mesh", func() (bool, string) {
-			got, err := sessions6(a.Socket + "6")
+			got, err := sessions(a.Socket+"6", true)
 			if err != nil {
 				return false, err.Error()
 			}
@@ -282,7 +265,7 @@ func TestFabricMeshRouteReflectorAndRoutes(t *testing.T) {
 	waitSessions(t, agents, func(*agent) []string { return nil })
 	for _, a := range agents {
 		waitFor(t, 10*time.Second, a.Name+"'s IPv6 mesh to go", func() (bool, string) {
-			got, err := sessions6(a.Socket + "6")
+			got, err := sessions(a.Socket+"6", true)
 			return err == nil && len(got) == 0, fmt.Sprint(got, err)
 		})
 	}
@@ -381,7 +364,7 @@ func TestFabricMeshRouteReflectorAndRoutes(t *testing.T) {
 				return false, err.Error()
 			}
 			all := strings.Join(lines, "\n")
-			got, _ := sessions(a.Socket)
+			got, _ := sessions(a.Socket, false)
 			n := 0
 			for k, v := range got {
 				if strings.HasPrefix(k, "node-to-node mesh") && v == "Established" {

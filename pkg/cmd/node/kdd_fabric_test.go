@@ -116,7 +116,7 @@ func TestFabricKubernetesPeerPasswordFromSecret(t *testing.T) {
 	// A new password on both sides: the secret's change replaces the agents' sessions.
 	startBird("second-secret")
 	waitFor(t, 20*time.Second, "the sessions to drop under BIRD's new password", func() (bool, string) {
-		got, err := sessions(agents[0].Socket)
+		got, err := sessions(agents[0].Socket, false)
 		return err == nil && got["global "+rrIP] != "Established", fmt.Sprint(got, err)
 	})
 	secret.StringData = map[string]string{"rr-password": "second-secret"}
