@@ -3,10 +3,15 @@
 package main
 
 import (
+	"context"
+	"flag"
+	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"syscall"
 
 	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/cni/pkg/version"
@@ -22,6 +27,9 @@ import (
 func init() { etcdwire.Register() }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "daemon" {
+		os.Exit(daemon(os.Args[2:]))
+	}
 	if os.Getenv("GOGC") == "" {
 		// One short request: collecting garbage would only cost CPU that parallel ADDs share.
 		debug.SetGCPercent(-1)
@@ -34,14 +42,54 @@ func main() {
 	}
 	// stdout carries the CNI result alone; the libraries' log lines go nowhere, or to stderr with
 	// CALICO_IPAM_LOG_LEVEL=debug|info.
-	switch os.Getenv("CALICO_IPAM_LOG_LEVEL") {
-	case "debug":
-		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	case "info":
-		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
-	default:
-		slog.SetDefault(slog.New(slog.DiscardHandler))
-	}
+	slog.SetDefault(slog.New(logHandler(slog.DiscardHandler)))
 	skel.PluginMainFuncs(skel.CNIFuncs{Add: cniplugin.Add, Del: cniplugin.Del, Check: cniplugin.Check},
 		version.All, "Calico CNI IPAM "+v.Version)
+}
+
+// logHandler writes to stderr at CALICO_IPAM_LOG_LEVEL (debug, info, warning or error), or uses
+// def when it is unset.
+func logHandler(def slog.Handler) slog.Handler {
+	var level slog.Level
+	switch os.Getenv("CALICO_IPAM_LOG_LEVEL") {
+	case "debug":
+		level = slog.LevelDebug
+	case "info":
+		level = slog.LevelInfo
+	case "warning", "warn":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	default:
+		return def
+	}
+	return slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})
+}
+
+// daemon runs `calico-ipam daemon`: the plugin's commands served on a Unix socket until SIGINT or
+// SIGTERM.
+func daemon(args []string) int {
+	fs := flag.NewFlagSet("calico-ipam daemon", flag.ContinueOnError)
+	socket := fs.String("socket", "", "the Unix socket to listen on (default $"+cniplugin.DaemonSocketEnv+", else "+cniplugin.DefaultDaemonSocket+")")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *socket == "" {
+		*socket = cniplugin.DaemonSocket()
+	}
+	if *socket == "" {
+		fmt.Fprintf(os.Stderr, "calico-ipam daemon: %s=none turns the daemon off; give --socket PATH to run one\n", cniplugin.DaemonSocketEnv)
+		return 2
+	}
+	log := slog.New(logHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	slog.SetDefault(slog.New(slog.DiscardHandler)) // the libraries' own lines
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	d := &cniplugin.Daemon{Socket: *socket, Log: log}
+	if err := d.Serve(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "calico-ipam daemon:", err)
+		return 1
+	}
+	log.Info("calico-ipam daemon stopped", "socket", *socket)
+	return 0
 }

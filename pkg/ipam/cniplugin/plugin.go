@@ -5,6 +5,7 @@
 package cniplugin
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -87,13 +88,32 @@ type invocation struct {
 	k8s     K8sArgs
 	node    string
 	handle  string
+	conns   connector
 	client  *client.Client
 	ipam    *ipam.Client
+	release func()
 	timeout context.Context
 	cancel  context.CancelFunc
 }
 
-func parse(args *skel.CmdArgs) (*invocation, error) {
+// A connector gives an invocation its datastore clients: a process of its own connects and
+// closes them; the daemon keeps them connected between requests.
+type connector interface {
+	connect(cfg *config.CalicoAPIConfig) (c *client.Client, ic *ipam.Client, release func(), err error)
+}
+
+// direct connects for one invocation.
+type direct struct{}
+
+func (direct) connect(cfg *config.CalicoAPIConfig) (*client.Client, *ipam.Client, func(), error) {
+	c, err := client.New(cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return c, ipam.New(c.Store()), func() { c.Close() }, nil
+}
+
+func parse(args *skel.CmdArgs, conns connector) (*invocation, error) {
 	inv := &invocation{}
 	if err := json.Unmarshal(args.StdinData, &inv.conf); err != nil {
 		return nil, configError("the network configuration is not valid JSON: %v", err)
@@ -137,19 +157,18 @@ func parse(args *skel.CmdArgs) (*invocation, error) {
 	cfg.Spec.EtcdKeyFile, cfg.Spec.EtcdCertFile, cfg.Spec.EtcdCACertFile = inv.conf.EtcdKeyFile, inv.conf.EtcdCertFile, inv.conf.EtcdCACertFile
 	cfg.Spec.Kubeconfig, cfg.Spec.K8sAPIEndpoint = inv.conf.Kubernetes.Kubeconfig, inv.conf.Kubernetes.K8sAPIRoot
 	cfg.Spec.K8sClientQPS, cfg.Spec.K8sClientBurst = 100, 200
-	c, err := client.New(cfg)
-	if err != nil {
+	inv.conns = conns
+	var err error
+	if inv.client, inv.ipam, inv.release, err = conns.connect(cfg); err != nil {
 		return nil, configError("connecting to the datastore: %v", err)
 	}
-	inv.client = c
-	inv.ipam = ipam.New(c.Store())
 	inv.timeout, inv.cancel = context.WithTimeout(context.Background(), Timeout)
 	return inv, nil
 }
 
 func (inv *invocation) close() {
 	inv.cancel()
-	inv.client.Close()
+	inv.release()
 }
 
 func boolOption(v *string, def bool, name string) (bool, error) {
@@ -165,18 +184,67 @@ func boolOption(v *string, def bool, name string) (bool, error) {
 	return false, configError("ipam.%s must be \"true\" or \"false\", not %q", name, *v)
 }
 
-// Add allocates the container's addresses and prints the CNI result.
+// Add allocates the container's addresses and prints the CNI result: through the daemon when one
+// listens on DaemonSocket, else itself.
 func Add(args *skel.CmdArgs) error {
-	inv, err := parse(args)
+	if handled, err := delegate("ADD", args); handled {
+		return err
+	}
+	out, err := run("ADD", args, direct{})
 	if err != nil {
 		return err
+	}
+	_, err = os.Stdout.Write(out)
+	return err
+}
+
+// Del releases the container's addresses. Releasing what is not allocated succeeds: a runtime
+// may call DEL more than once.
+func Del(args *skel.CmdArgs) error {
+	if handled, err := delegate("DEL", args); handled {
+		return err
+	}
+	_, err := run("DEL", args, direct{})
+	return err
+}
+
+// Check verifies that the container still holds addresses.
+func Check(args *skel.CmdArgs) error {
+	if handled, err := delegate("CHECK", args); handled {
+		return err
+	}
+	_, err := run("CHECK", args, direct{})
+	return err
+}
+
+// run carries out one CNI command and returns what the plugin prints on success (ADD's result).
+func run(command string, args *skel.CmdArgs, conns connector) ([]byte, error) {
+	inv, err := parse(args, conns)
+	if err != nil {
+		return nil, err
 	}
 	defer inv.close()
-	result, err := inv.add()
-	if err != nil {
-		return err
+	switch command {
+	case "ADD":
+		result, err := inv.add()
+		if err != nil {
+			return nil, err
+		}
+		versioned, err := result.GetAsVersion(inv.conf.CNIVersion)
+		if err != nil {
+			return nil, internalError(err)
+		}
+		var out bytes.Buffer
+		if err := versioned.PrintTo(&out); err != nil {
+			return nil, internalError(err)
+		}
+		return out.Bytes(), nil
+	case "DEL":
+		return nil, inv.del()
+	case "CHECK":
+		return nil, inv.check()
 	}
-	return types.PrintResult(result, inv.conf.CNIVersion)
+	return nil, types.NewError(types.ErrInvalidEnvironmentVariables, "unknown CNI_COMMAND "+command, "")
 }
 
 func (inv *invocation) add() (*types100.Result, error) {
@@ -301,12 +369,13 @@ func (inv *invocation) podAnnotations(ctx context.Context, namespace, name strin
 		k = s
 	} else if inv.conf.Kubernetes.Kubeconfig != "" {
 		cfg := &config.CalicoAPIConfig{}
-		cfg.Spec.Kubeconfig = inv.conf.Kubernetes.Kubeconfig
-		s, err := kubernetes.New(cfg, 30*time.Second)
+		cfg.Spec.DatastoreType, cfg.Spec.Kubeconfig = "kubernetes", inv.conf.Kubernetes.Kubeconfig
+		c, _, release, err := inv.conns.connect(cfg)
 		if err != nil {
 			return nil, configError("kubernetes.kubeconfig: %v", err)
 		}
-		k = s
+		defer release()
+		k = c.Store().(*kubernetes.Store)
 	} else {
 		return nil, nil
 	}
@@ -320,28 +389,15 @@ func (inv *invocation) podAnnotations(ctx context.Context, namespace, name strin
 	return pod.Annotations, nil
 }
 
-// Del releases the container's addresses. Releasing what is not allocated succeeds: a runtime
-// may call DEL more than once.
-func Del(args *skel.CmdArgs) error {
-	inv, err := parse(args)
-	if err != nil {
-		return err
-	}
-	defer inv.close()
-	err = inv.ipam.ReleaseByHandle(inv.timeout, inv.handle)
+func (inv *invocation) del() error {
+	err := inv.ipam.ReleaseByHandle(inv.timeout, inv.handle)
 	if err != nil && !errors.Is(err, ipam.ErrNotAssigned) {
 		return internalError(err)
 	}
 	return nil
 }
 
-// Check verifies that the container still holds addresses.
-func Check(args *skel.CmdArgs) error {
-	inv, err := parse(args)
-	if err != nil {
-		return err
-	}
-	defer inv.close()
+func (inv *invocation) check() error {
 	kind, _ := resources.ByKind("IPAMHandle")
 	obj, err := inv.client.Store().Get(inv.timeout, kind, "", inv.handle)
 	if datastore.IsDoesNotExist(err) {

@@ -25,6 +25,7 @@ import (
 	"github.com/calicoctl-go/calicoctl/pkg/client/etcdv3"
 	"github.com/calicoctl-go/calicoctl/pkg/client/kubernetes"
 	"github.com/calicoctl-go/calicoctl/pkg/ipam"
+	"github.com/calicoctl-go/calicoctl/pkg/ipam/cniplugin"
 	"github.com/calicoctl-go/calicoctl/pkg/resources"
 	_ "github.com/calicoctl-go/calicoctl/pkg/resources/kinds"
 )
@@ -129,10 +130,18 @@ type cniResult struct {
 	err    error
 }
 
+// daemonSocket is the calico-ipam daemon runPlugin's processes hand their commands to: "none"
+// unless a test runs through a daemon (throughDaemon).
+var daemonSocket = "none"
+
 func runPlugin(command, containerID, args, conf string) cniResult {
+	return runPluginWith(daemonSocket, command, containerID, args, conf)
+}
+
+func runPluginWith(daemonSocket, command, containerID, args, conf string) cniResult {
 	cmd := exec.Command(plugin)
 	cmd.Env = []string{"CNI_COMMAND=" + command, "CNI_CONTAINERID=" + containerID, "CNI_NETNS=/var/run/netns/test",
-		"CNI_IFNAME=eth0", "CNI_PATH=/opt/cni/bin", "CNI_ARGS=" + args}
+		"CNI_IFNAME=eth0", "CNI_PATH=/opt/cni/bin", "CNI_ARGS=" + args, cniplugin.DaemonSocketEnv + "=" + daemonSocket}
 	cmd.Stdin = strings.NewReader(conf)
 	var out bytes.Buffer
 	cmd.Stdout = &out
@@ -189,7 +198,10 @@ func cniError(t *testing.T, r cniResult) (uint, string) {
 	return e.Code, e.Msg
 }
 
-func TestAddCheckDelOnEtcd(t *testing.T) {
+func TestAddCheckDelOnEtcd(t *testing.T)               { addCheckDelOnEtcd(t) }
+func TestAddCheckDelOnEtcdThroughTheDaemon(t *testing.T) { throughDaemon(t, addCheckDelOnEtcd) }
+
+func addCheckDelOnEtcd(t *testing.T) {
 	resetEtcd(t)
 	create(t, etcdStore, "IPPool", `{"metadata":{"name":"v4"},"spec":{"cidr":"10.60.0.0/24","blockSize":26}}`)
 	create(t, etcdStore, "IPPool", `{"metadata":{"name":"v6"},"spec":{"cidr":"fd00:60::/120","blockSize":122}}`)
@@ -238,7 +250,12 @@ func TestAddCheckDelOnEtcd(t *testing.T) {
 	}
 }
 
-func TestBadInputGivesClearCNIErrors(t *testing.T) {
+func TestBadInputGivesClearCNIErrors(t *testing.T) { badInputGivesClearCNIErrors(t) }
+func TestBadInputGivesClearCNIErrorsThroughTheDaemon(t *testing.T) {
+	throughDaemon(t, badInputGivesClearCNIErrors)
+}
+
+func badInputGivesClearCNIErrors(t *testing.T) {
 	resetEtcd(t)
 	create(t, etcdStore, "IPPool", `{"metadata":{"name":"tiny"},"spec":{"cidr":"10.62.0.0/30","blockSize":30}}`)
 	create(t, etcdStore, "Node", `{"metadata":{"name":"node1"}}`)
@@ -275,7 +292,12 @@ func TestBadInputGivesClearCNIErrors(t *testing.T) {
 	}
 }
 
-func TestConcurrentADDsFromManyProcesses(t *testing.T) {
+func TestConcurrentADDsFromManyProcesses(t *testing.T) { concurrentADDsFromManyProcesses(t) }
+func TestConcurrentADDsFromManyProcessesThroughTheDaemon(t *testing.T) {
+	throughDaemon(t, concurrentADDsFromManyProcesses)
+}
+
+func concurrentADDsFromManyProcesses(t *testing.T) {
 	resetEtcd(t)
 	create(t, etcdStore, "IPPool", `{"metadata":{"name":"p"},"spec":{"cidr":"10.63.0.0/22","blockSize":26}}`)
 	for i := 0; i < 4; i++ {
@@ -293,7 +315,12 @@ func TestConcurrentADDsFromManyProcesses(t *testing.T) {
 			defer wg.Done()
 			for i := range work {
 				conf := strings.Replace(etcdConf(""), `"nodename":"node1"`, fmt.Sprintf(`"nodename":"host%d"`, i%4), 1)
-				r := runPlugin("ADD", fmt.Sprint("c", i), "", conf)
+				// Through a daemon, every third ADD is a process of its own beside it.
+				socket := daemonSocket
+				if i%3 == 0 {
+					socket = "none"
+				}
+				r := runPluginWith(socket, "ADD", fmt.Sprint("c", i), "", conf)
 				if r.err != nil {
 					errs <- r.stdout
 					continue
@@ -334,13 +361,22 @@ func TestConcurrentADDsFromManyProcesses(t *testing.T) {
 	}
 }
 
-func TestPodAnnotationsOnKubernetes(t *testing.T) {
+func TestPodAnnotationsOnKubernetes(t *testing.T) { podAnnotationsOnKubernetes(t, 0) }
+func TestPodAnnotationsOnKubernetesThroughTheDaemon(t *testing.T) {
+	throughDaemon(t, func(t *testing.T) { podAnnotationsOnKubernetes(t, 1) })
+}
+
+// podAnnotationsOnKubernetes runs in the n-th set of pools, pods, node and containers of its own.
+func podAnnotationsOnKubernetes(t *testing.T, n int) {
 	ctx := context.Background()
-	create(t, kubeStore, "IPPool", `{"metadata":{"name":"a"},"spec":{"cidr":"10.70.0.0/24","blockSize":26}}`)
-	create(t, kubeStore, "IPPool", `{"metadata":{"name":"b"},"spec":{"cidr":"10.71.0.0/24","blockSize":26}}`)
-	if _, err := core.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "knode"}}, metav1.CreateOptions{}); err != nil {
+	create(t, kubeStore, "IPPool", fmt.Sprintf(`{"metadata":{"name":"a%d"},"spec":{"cidr":"10.%d.0.0/24","blockSize":26}}`, n, 70+2*n))
+	create(t, kubeStore, "IPPool", fmt.Sprintf(`{"metadata":{"name":"b%d"},"spec":{"cidr":"10.%d.0.0/24","blockSize":26}}`, n, 71+2*n))
+	node := fmt.Sprint("knode", n)
+	if _, err := core.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: node}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	p := func(name string) string { return fmt.Sprintf("%s-%d", name, n) }
+	fixedIP := fmt.Sprintf("10.%d.0.77", 70+2*n)
 	pod := func(name string, annotations map[string]string) {
 		_, err := core.CoreV1().Pods("default").Create(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: annotations},
 			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "x"}}}}, metav1.CreateOptions{})
@@ -348,34 +384,34 @@ func TestPodAnnotationsOnKubernetes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	pod("fixed", map[string]string{"cni.projectcalico.org/ipAddrs": `["10.70.0.77"]`})
-	pod("pooled", map[string]string{"cni.projectcalico.org/ipv4pools": `["b"]`})
-	pod("plain", nil)
-	conf := fmt.Sprintf(`{"cniVersion":"1.0.0","name":"k8s-pod-network","type":"calico","datastore_type":"kubernetes","kubernetes":{"kubeconfig":%q},"nodename":"knode","ipam":{"type":"calico-ipam"}}`, kubeconfig)
-	args := func(pod string) string { return "K8S_POD_NAMESPACE=default;K8S_POD_NAME=" + pod }
-	if got := ips(t, runPlugin("ADD", "k1", args("fixed"), conf)); len(got) != 1 || got[0].Addr().String() != "10.70.0.77" {
+	pod(p("fixed"), map[string]string{"cni.projectcalico.org/ipAddrs": `["` + fixedIP + `"]`})
+	pod(p("pooled"), map[string]string{"cni.projectcalico.org/ipv4pools": fmt.Sprintf(`["b%d"]`, n)})
+	pod(p("plain"), nil)
+	conf := fmt.Sprintf(`{"cniVersion":"1.0.0","name":"k8s-pod-network","type":"calico","datastore_type":"kubernetes","kubernetes":{"kubeconfig":%q},"nodename":%q,"ipam":{"type":"calico-ipam"}}`, kubeconfig, node)
+	args := func(pod string) string { return "K8S_POD_NAMESPACE=default;K8S_POD_NAME=" + p(pod) }
+	if got := ips(t, runPlugin("ADD", p("k1"), args("fixed"), conf)); len(got) != 1 || got[0].Addr().String() != fixedIP {
 		t.Errorf("ipAddrs annotation: %v", got)
 	}
-	if got := ips(t, runPlugin("ADD", "k2", args("pooled"), conf)); !netip.MustParsePrefix("10.71.0.0/24").Contains(got[0].Addr()) {
+	if got := ips(t, runPlugin("ADD", p("k2"), args("pooled"), conf)); !netip.MustParsePrefix(fmt.Sprintf("10.%d.0.0/24", 71+2*n)).Contains(got[0].Addr()) {
 		t.Errorf("ipv4pools annotation: %v", got)
 	}
-	got := ips(t, runPlugin("ADD", "k3", args("plain"), conf))
-	if r := runPlugin("DEL", "k3", args("plain"), conf); r.err != nil {
+	got := ips(t, runPlugin("ADD", p("k3"), args("plain"), conf))
+	if r := runPlugin("DEL", p("k3"), args("plain"), conf); r.err != nil {
 		t.Fatalf("DEL: %v %s", r.err, r.stdout)
 	}
 	if _, err := ipam.New(kubeStore).GetAssignment(ctx, got[0].Addr()); err == nil {
 		t.Error("DEL left the address allocated")
 	}
 	// A pod the API server does not know: a clear error, and nothing allocated.
-	if code, msg := cniError(t, runPlugin("ADD", "k5", args("absent"), conf)); code != 999 || !strings.Contains(msg, "pod default/absent does not exist in the Kubernetes API") {
+	if code, msg := cniError(t, runPlugin("ADD", p("k5"), args("absent"), conf)); code != 999 || !strings.Contains(msg, "pod default/"+p("absent")+" does not exist in the Kubernetes API") {
 		t.Errorf("missing pod: %d %q", code, msg)
 	}
-	if _, err := kubeStore.Get(ctx, handleKind(t), "", "k8s-pod-network.k5"); !datastore.IsDoesNotExist(err) {
-		t.Errorf("an ADD for a missing pod left handle k8s-pod-network.k5: %v", err)
+	if _, err := kubeStore.Get(ctx, handleKind(t), "", "k8s-pod-network."+p("k5")); !datastore.IsDoesNotExist(err) {
+		t.Errorf("an ADD for a missing pod left handle k8s-pod-network.%s: %v", p("k5"), err)
 	}
 	// The same fixed address for another container: a clear error.
-	pod("fixed2", map[string]string{"cni.projectcalico.org/ipAddrs": `["10.70.0.77"]`})
-	if code, msg := cniError(t, runPlugin("ADD", "k4", args("fixed2"), conf)); code != 999 || !strings.Contains(msg, "already assigned") {
+	pod(p("fixed2"), map[string]string{"cni.projectcalico.org/ipAddrs": `["` + fixedIP + `"]`})
+	if code, msg := cniError(t, runPlugin("ADD", p("k4"), args("fixed2"), conf)); code != 999 || !strings.Contains(msg, "already assigned") {
 		t.Errorf("taken fixed address: %d %q", code, msg)
 	}
 }

@@ -1,0 +1,316 @@
+package cniplugin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/containernetworking/cni/pkg/skel"
+	"github.com/containernetworking/cni/pkg/types"
+
+	"github.com/calicoctl-go/calicoctl/pkg/client"
+	"github.com/calicoctl-go/calicoctl/pkg/client/config"
+	"github.com/calicoctl-go/calicoctl/pkg/ipam"
+)
+
+// The daemon (`calico-ipam daemon`) is the plugin kept running on a host, as the CNI project's
+// dhcp plugin has one: a runtime still runs the plugin binary for every container, and the plugin
+// hands the command to the daemon when one listens. The daemon carries it out with the same code
+// and the same network configuration, on datastore connections it keeps open, so that an ADD
+// costs neither a new connection (a TLS handshake on a secured etcd or API server) nor reading
+// what it read a moment ago. Without a daemon the plugin does the work itself.
+
+// DefaultDaemonSocket is where the daemon listens and the plugin looks for it.
+const DefaultDaemonSocket = "/var/run/calico/calico-ipam.sock"
+
+// DaemonSocketEnv names another socket, for the daemon and the plugin alike; "none" makes the
+// plugin always do the work itself.
+const DaemonSocketEnv = "CALICO_IPAM_DAEMON_SOCKET"
+
+// daemonProtocol is the version of the request and response below; a daemon declines requests of
+// another version, and the plugin then does the work itself.
+const daemonProtocol = 1
+
+// maxPooledAge bounds how long the daemon keeps one datastore connection, so that certificates
+// and kubeconfigs renewed in place are read again without a restart.
+const maxPooledAge = 5 * time.Minute
+
+type daemonRequest struct {
+	Protocol    int    `json:"protocol"`
+	Command     string `json:"command"`
+	ContainerID string `json:"containerID"`
+	Netns       string `json:"netns"`
+	IfName      string `json:"ifName"`
+	Args        string `json:"args"`
+	Path        string `json:"path"`
+	StdinData   []byte `json:"stdin"`
+}
+
+type daemonResponse struct {
+	// Stdout is what the plugin prints: ADD's result.
+	Stdout []byte `json:"stdout,omitempty"`
+	// Error is the CNI error the plugin returns.
+	Error *types.Error `json:"error,omitempty"`
+	// Decline says why the daemon did not carry the command out; the plugin then does.
+	Decline string `json:"decline,omitempty"`
+}
+
+// DaemonSocket is the socket the plugin looks for, "" when the operator turned the daemon off.
+func DaemonSocket() string {
+	switch v := os.Getenv(DaemonSocketEnv); v {
+	case "":
+		return DefaultDaemonSocket
+	case "none":
+		return ""
+	default:
+		return v
+	}
+}
+
+// delegate hands a command to the daemon. It reports false when no daemon took it, and the plugin
+// is to do the work itself: no daemon listens, the daemon declined, or a DEL or CHECK (which may
+// run twice) lost its answer. An ADD whose answer is lost after the daemon took it is not run
+// again here: the daemon may have assigned an address, so the runtime hears to retry, and its DEL
+// releases whatever the first attempt assigned.
+func delegate(command string, args *skel.CmdArgs) (bool, error) {
+	path := DaemonSocket()
+	if path == "" {
+		return false, nil
+	}
+	conn, err := net.DialTimeout("unix", path, time.Second)
+	if err != nil {
+		slog.Debug("no calico-ipam daemon: doing the work in this process", "socket", path, "err", err)
+		return false, nil
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(Timeout + 10*time.Second))
+	req := daemonRequest{Protocol: daemonProtocol, Command: command, ContainerID: args.ContainerID, Netns: args.Netns,
+		IfName: args.IfName, Args: args.Args, Path: args.Path, StdinData: args.StdinData}
+	if err := json.NewEncoder(conn).Encode(req); err != nil {
+		// The daemon acts on a whole request only.
+		slog.Debug("the calico-ipam daemon did not take the request: doing the work in this process", "socket", path, "err", err)
+		return false, nil
+	}
+	if uc, ok := conn.(*net.UnixConn); ok {
+		_ = uc.CloseWrite()
+	}
+	var resp daemonResponse
+	if err := json.NewDecoder(conn).Decode(&resp); err != nil {
+		if command != "ADD" {
+			slog.Debug("the calico-ipam daemon gave no answer: doing the work in this process", "socket", path, "command", command, "err", err)
+			return false, nil
+		}
+		return true, types.NewError(types.ErrTryAgainLater,
+			fmt.Sprintf("the calico-ipam daemon at %s took the ADD but gave no answer (%v): retry the ADD; an address the daemon may have assigned is released by DEL", path, err), "")
+	}
+	switch {
+	case resp.Decline != "":
+		slog.Debug("the calico-ipam daemon declined: doing the work in this process", "socket", path, "why", resp.Decline)
+		return false, nil
+	case resp.Error != nil:
+		return true, resp.Error
+	}
+	if len(resp.Stdout) > 0 {
+		if _, err := os.Stdout.Write(resp.Stdout); err != nil {
+			return true, err
+		}
+	}
+	return true, nil
+}
+
+// Daemon serves the plugin's commands on a Unix socket.
+type Daemon struct {
+	// Socket is the path it listens on (DefaultDaemonSocket when empty).
+	Socket string
+	Log    *slog.Logger
+
+	mu   sync.Mutex
+	pool map[string]*pooled // by datastore configuration
+	now  func() time.Time
+}
+
+// pooled is one datastore connection the daemon keeps, shared by the requests that name the same
+// datastore with the same files.
+type pooled struct {
+	spec    string // the configuration, without the state of its files
+	files   string // the files' sizes and modification times when connected
+	created time.Time
+	client  *client.Client
+	ipam    *ipam.Client
+	users   int
+	retired bool // replaced: closed once its last user is done
+}
+
+// Serve listens until ctx ends, then waits for the commands in flight and closes the connections.
+func (d *Daemon) Serve(ctx context.Context) error {
+	if d.Socket == "" {
+		d.Socket = DefaultDaemonSocket
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	if err := os.MkdirAll(filepath.Dir(d.Socket), 0o755); err != nil {
+		return fmt.Errorf("creating the directory of socket %s: %w", d.Socket, err)
+	}
+	if conn, err := net.DialTimeout("unix", d.Socket, time.Second); err == nil {
+		conn.Close()
+		return fmt.Errorf("socket %s is in use: another calico-ipam daemon is running; stop it or give this one another --socket", d.Socket)
+	}
+	if err := os.Remove(d.Socket); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("removing the stale socket %s: %w", d.Socket, err)
+	}
+	ln, err := net.Listen("unix", d.Socket)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", d.Socket, err)
+	}
+	defer os.Remove(d.Socket)
+	// Whoever may connect may assign addresses: the owner alone, as for the plugin binary itself.
+	if err := os.Chmod(d.Socket, 0o600); err != nil {
+		ln.Close()
+		return fmt.Errorf("restricting socket %s to its owner: %w", d.Socket, err)
+	}
+	d.Log.Info("calico-ipam daemon listening", "socket", d.Socket)
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+	var inFlight sync.WaitGroup
+	defer func() {
+		inFlight.Wait()
+		d.closeAll()
+	}()
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return fmt.Errorf("accepting on %s: %w", d.Socket, err)
+		}
+		inFlight.Add(1)
+		go func() {
+			defer inFlight.Done()
+			d.handle(conn)
+		}()
+	}
+}
+
+func (d *Daemon) handle(conn net.Conn) {
+	defer conn.Close()
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var req daemonRequest
+	if err := json.NewDecoder(io.LimitReader(conn, 8<<20)).Decode(&req); err != nil {
+		d.Log.Warn("unreadable request", "err", err)
+		return
+	}
+	var resp daemonResponse
+	switch {
+	case req.Protocol != daemonProtocol:
+		resp.Decline = "request protocol " + strconv.Itoa(req.Protocol) + ", this daemon speaks " + strconv.Itoa(daemonProtocol)
+	case req.Command != "ADD" && req.Command != "DEL" && req.Command != "CHECK":
+		resp.Decline = "unknown command " + strconv.Quote(req.Command)
+	default:
+		start := d.now()
+		out, err := run(req.Command, &skel.CmdArgs{ContainerID: req.ContainerID, Netns: req.Netns, IfName: req.IfName,
+			Args: req.Args, Path: req.Path, StdinData: req.StdinData}, d)
+		resp.Stdout = out
+		if err != nil {
+			var te *types.Error
+			if !errors.As(err, &te) {
+				te = types.NewError(types.ErrInternal, err.Error(), "")
+			}
+			resp.Error = te
+		}
+		d.Log.Debug("served", "command", req.Command, "container", req.ContainerID, "took", d.now().Sub(start), "err", err)
+	}
+	_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	if err := json.NewEncoder(conn).Encode(resp); err != nil {
+		d.Log.Warn("the plugin left before its answer", "command", req.Command, "container", req.ContainerID, "err", err)
+	}
+}
+
+// connect gives a request the daemon's connection to its datastore, making one the first time a
+// configuration is named, and again when the files it names change or it has served
+// maxPooledAge.
+func (d *Daemon) connect(cfg *config.CalicoAPIConfig) (*client.Client, *ipam.Client, func(), error) {
+	specJSON, err := json.Marshal(cfg.Spec)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	spec := string(specJSON)
+	files := fileStates(cfg.Spec.EtcdKeyFile, cfg.Spec.EtcdCertFile, cfg.Spec.EtcdCACertFile, cfg.Spec.Kubeconfig)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.pool == nil {
+		d.pool = map[string]*pooled{}
+	}
+	p := d.pool[spec]
+	if p != nil && (p.files != files || d.now().Sub(p.created) > maxPooledAge) {
+		p.retired = true
+		if p.users == 0 {
+			p.client.Close()
+		}
+		delete(d.pool, spec)
+		p = nil
+	}
+	if p == nil {
+		c, err := client.New(cfg)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		p = &pooled{spec: spec, files: files, created: d.now(), client: c, ipam: ipam.New(c.Store())}
+		d.pool[spec] = p
+	}
+	p.users++
+	release := func() {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		p.users--
+		if p.retired && p.users == 0 {
+			p.client.Close()
+		}
+	}
+	return p.client, p.ipam, release, nil
+}
+
+func (d *Daemon) closeAll() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for spec, p := range d.pool {
+		p.client.Close()
+		delete(d.pool, spec)
+	}
+}
+
+// fileStates describes the named files by size and modification time.
+func fileStates(paths ...string) string {
+	var b []byte
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		b = append(b, p...)
+		if fi, err := os.Stat(p); err == nil {
+			b = append(b, ' ')
+			b = strconv.AppendInt(b, fi.Size(), 10)
+			b = append(b, ' ')
+			b = strconv.AppendInt(b, fi.ModTime().UnixNano(), 10)
+		}
+		b = append(b, ';')
+	}
+	return string(b)
+}
