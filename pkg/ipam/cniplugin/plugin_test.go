@@ -198,7 +198,7 @@ func cniError(t *testing.T, r cniResult) (uint, string) {
 	return e.Code, e.Msg
 }
 
-func TestAddCheckDelOnEtcd(t *testing.T)               { addCheckDelOnEtcd(t) }
+func TestAddCheckDelOnEtcd(t *testing.T)                 { addCheckDelOnEtcd(t) }
 func TestAddCheckDelOnEtcdThroughTheDaemon(t *testing.T) { throughDaemon(t, addCheckDelOnEtcd) }
 
 func addCheckDelOnEtcd(t *testing.T) {
