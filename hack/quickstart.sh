@@ -57,6 +57,16 @@ done
 echo
 echo "\$ CNI_COMMAND=DEL CNI_CONTAINERID=db-0 ... bin/calico-ipam < net.conf"
 echo "$cni_conf" | CNI_COMMAND=DEL CNI_CONTAINERID=db-0 CNI_NETNS=/var/run/netns/db-0 CNI_IFNAME=eth0 CNI_PATH=bin bin/calico-ipam
+# The same plugin handing its ADD to `calico-ipam daemon`, which keeps its datastore connection open.
+echo
+echo "\$ calico-ipam daemon --socket .data/calico-ipam.sock &   # then the same ADD, for api-0"
+rm -f .data/calico-ipam.sock
+bin/calico-ipam daemon --socket .data/calico-ipam.sock 2> .data/calico-ipam-daemon.log &
+ipamd=$!
+for _ in $(seq 1 100); do [ -S .data/calico-ipam.sock ] && break; sleep 0.05; done
+echo "$cni_conf" | CALICO_IPAM_DAEMON_SOCKET=.data/calico-ipam.sock CNI_COMMAND=ADD CNI_CONTAINERID=api-0 CNI_NETNS=/var/run/netns/api-0 \
+	CNI_IFNAME=eth0 CNI_PATH=bin CNI_ARGS="K8S_POD_NAMESPACE=default;K8S_POD_NAME=api-0" bin/calico-ipam
+kill $ipamd && wait $ipamd
 run ipam show --show-blocks
 run ipam show --ip="$("$ctl" ipam check --show-all-ips | sed -n 's/^  \([0-9.]*\): .*/\1/p' | head -1)"
 run ipam check

@@ -40,6 +40,9 @@ const DaemonSocketEnv = "CALICO_IPAM_DAEMON_SOCKET"
 // another version, and the plugin then does the work itself.
 const daemonProtocol = 1
 
+// daemonConcurrency is how many plugin processes the daemon's Kubernetes rate limit stands for.
+const daemonConcurrency = 10
+
 // maxPooledAge bounds how long the daemon keeps one datastore connection, so that certificates
 // and kubeconfigs renewed in place are read again without a restart.
 const maxPooledAge = 5 * time.Minute
@@ -214,7 +217,11 @@ func (d *Daemon) handle(conn net.Conn) {
 	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	var req daemonRequest
 	if err := json.NewDecoder(io.LimitReader(conn, 8<<20)).Decode(&req); err != nil {
-		d.Log.Warn("unreadable request", "err", err)
+		if errors.Is(err, io.EOF) {
+			d.Log.Debug("a connection without a request (a probe of the socket)")
+		} else {
+			d.Log.Warn("unreadable request", "err", err)
+		}
 		return
 	}
 	var resp daemonResponse
@@ -268,7 +275,12 @@ func (d *Daemon) connect(cfg *config.CalicoAPIConfig) (*client.Client, *ipam.Cli
 		p = nil
 	}
 	if p == nil {
-		c, err := client.New(cfg)
+		// A plugin process limits its own requests to the Kubernetes API; the daemon's one client
+		// sends those of the ADDs it serves at once, and without a limit of its own would still
+		// send fewer (no connection or start read per ADD). Its limit is that of ten processes.
+		scaled := *cfg
+		scaled.Spec.K8sClientQPS, scaled.Spec.K8sClientBurst = daemonConcurrency*cfg.Spec.K8sClientQPS, daemonConcurrency*cfg.Spec.K8sClientBurst
+		c, err := client.New(&scaled)
 		if err != nil {
 			return nil, nil, nil, err
 		}
