@@ -29,6 +29,12 @@ import (
 	"github.com/calicoctl-go/calicoctl/pkg/resources/api"
 )
 
+// The client-side rate limit of a plugin process's requests to the Kubernetes API.
+const (
+	pluginQPS   = 100
+	pluginBurst = 200
+)
+
 // Timeout bounds one plugin invocation (Calico raised its own to 90 s for large clusters).
 const Timeout = 90 * time.Second
 
@@ -156,7 +162,7 @@ func parse(args *skel.CmdArgs, conns connector) (*invocation, error) {
 	cfg.Spec.EtcdEndpoints, cfg.Spec.EtcdDiscoverySrv = inv.conf.EtcdEndpoints, inv.conf.EtcdDiscoverySrv
 	cfg.Spec.EtcdKeyFile, cfg.Spec.EtcdCertFile, cfg.Spec.EtcdCACertFile = inv.conf.EtcdKeyFile, inv.conf.EtcdCertFile, inv.conf.EtcdCACertFile
 	cfg.Spec.Kubeconfig, cfg.Spec.K8sAPIEndpoint = inv.conf.Kubernetes.Kubeconfig, inv.conf.Kubernetes.K8sAPIRoot
-	cfg.Spec.K8sClientQPS, cfg.Spec.K8sClientBurst = 100, 200
+	cfg.Spec.K8sClientQPS, cfg.Spec.K8sClientBurst = pluginQPS, pluginBurst
 	inv.conns = conns
 	var err error
 	if inv.client, inv.ipam, inv.release, err = conns.connect(cfg); err != nil {
@@ -370,6 +376,7 @@ func (inv *invocation) podAnnotations(ctx context.Context, namespace, name strin
 	} else if inv.conf.Kubernetes.Kubeconfig != "" {
 		cfg := &config.CalicoAPIConfig{}
 		cfg.Spec.DatastoreType, cfg.Spec.Kubeconfig = "kubernetes", inv.conf.Kubernetes.Kubeconfig
+		cfg.Spec.K8sClientQPS, cfg.Spec.K8sClientBurst = pluginQPS, pluginBurst
 		c, _, release, err := inv.conns.connect(cfg)
 		if err != nil {
 			return nil, configError("kubernetes.kubeconfig: %v", err)
