@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/calicoctl-go/calicoctl/pkg/printer"
 	r "github.com/calicoctl-go/calicoctl/pkg/resources"
 	"github.com/calicoctl-go/calicoctl/pkg/resources/api"
 	"github.com/calicoctl-go/calicoctl/pkg/resources/names"
@@ -127,7 +126,7 @@ func init() {
 		Columns: []r.Column{
 			nameCol,
 			col("NODE", func(o *api.CalicoNodeStatus) string { return o.Spec.Node }),
-			col("CLASSES", func(o *api.CalicoNodeStatus) string { return printer.Join(o.Spec.Classes, ",") }),
+			col("CLASSES", func(o *api.CalicoNodeStatus) string { return r.Join(o.Spec.Classes, ",") }),
 		},
 		Default: []string{"NAME", "NODE"},
 		Wide:    []string{"NAME", "NODE", "CLASSES"},
@@ -169,7 +168,7 @@ func init() {
 	kind[api.GlobalNetworkSet](r.Kind{
 		Kind: "GlobalNetworkSet", Plural: "globalnetworksets",
 		Aliases: []string{"globalnetworkset", "globalnetworksets", "gnetsets"},
-		Columns: []r.Column{nameCol, col("NETS", func(o *api.GlobalNetworkSet) string { return printer.JoinAndTruncate(o.Spec.Nets, ",", 80) })},
+		Columns: []r.Column{nameCol, col("NETS", func(o *api.GlobalNetworkSet) string { return r.JoinAndTruncate(o.Spec.Nets, ",", 80) })},
 		Default: []string{"NAME"}, Wide: []string{"NAME", "NETS"},
 	})
 	kind[api.HostEndpoint](r.Kind{
@@ -179,8 +178,8 @@ func init() {
 			nameCol,
 			col("NODE", func(o *api.HostEndpoint) string { return o.Spec.Node }),
 			col("INTERFACE", func(o *api.HostEndpoint) string { return o.Spec.InterfaceName }),
-			col("IPS", func(o *api.HostEndpoint) string { return printer.Join(o.Spec.ExpectedIPs, ",") }),
-			col("PROFILES", func(o *api.HostEndpoint) string { return printer.Join(o.Spec.Profiles, ",") }),
+			col("IPS", func(o *api.HostEndpoint) string { return r.Join(o.Spec.ExpectedIPs, ",") }),
+			col("PROFILES", func(o *api.HostEndpoint) string { return r.Join(o.Spec.Profiles, ",") }),
 		},
 		Default: []string{"NAME", "NODE"}, Wide: []string{"NAME", "NODE", "INTERFACE", "IPS", "PROFILES"},
 	})
@@ -217,7 +216,7 @@ func init() {
 	kind[api.IPReservation](r.Kind{
 		Kind: "IPReservation", Plural: "ipreservations",
 		Aliases: []string{"ipreservation", "ipreservations", "reservation", "reservations"},
-		Columns: []r.Column{nameCol, col("CIDRS", func(o *api.IPReservation) string { return printer.JoinAndTruncate(o.Spec.ReservedCIDRs, ",", 80) })},
+		Columns: []r.Column{nameCol, col("CIDRS", func(o *api.IPReservation) string { return r.JoinAndTruncate(o.Spec.ReservedCIDRs, ",", 80) })},
 		Default: []string{"NAME"}, Wide: []string{"NAME", "CIDRS"},
 	})
 	kind[api.KubeControllersConfiguration](r.Kind{
@@ -243,7 +242,7 @@ func init() {
 	kind[api.NetworkSet](r.Kind{
 		Kind: "NetworkSet", Plural: "networksets", Namespaced: true,
 		Aliases: []string{"networkset", "networksets", "netsets"},
-		Columns: []r.Column{nameCol, col("NETS", func(o *api.NetworkSet) string { return printer.JoinAndTruncate(o.Spec.Nets, ",", 80) })},
+		Columns: []r.Column{nameCol, col("NETS", func(o *api.NetworkSet) string { return r.JoinAndTruncate(o.Spec.Nets, ",", 80) })},
 		Default: []string{"NAME"}, Wide: []string{"NAME", "NETS"},
 	})
 	kind[api.Node](r.Kind{
@@ -280,7 +279,7 @@ func init() {
 	kind[api.Profile](r.Kind{
 		Kind: "Profile", Plural: "profiles",
 		Aliases: []string{"profile", "profiles", "pro", "pros"},
-		Columns: []r.Column{nameCol, col("LABELS", func(o *api.Profile) string { return printer.Join(o.Spec.LabelsToApply, ",") })},
+		Columns: []r.Column{nameCol, col("LABELS", func(o *api.Profile) string { return r.Join(o.Spec.LabelsToApply, ",") })},
 		Default: []string{"NAME"}, Wide: []string{"NAME", "LABELS"},
 	})
 	kind[api.StagedGlobalNetworkPolicy](r.Kind{
@@ -307,7 +306,7 @@ func init() {
 		Columns: []r.Column{
 			nameCol,
 			col("PODSELECTOR", func(o *api.StagedKubernetesNetworkPolicy) string {
-				return printer.Join(o.Spec.PodSelector.MatchLabels, ",")
+				return r.Join(o.Spec.PodSelector.MatchLabels, ",")
 			}),
 		},
 		Default: []string{"NAME"}, Wide: []string{"NAME", "PODSELECTOR"},
@@ -372,15 +371,15 @@ func init() {
 				return o.Spec.Pod
 			}),
 			col("NODE", func(o *api.WorkloadEndpoint) string { return o.Spec.Node }),
-			col("NETWORKS", func(o *api.WorkloadEndpoint) string { return printer.Join(o.Spec.IPNetworks, ",") }),
+			col("NETWORKS", func(o *api.WorkloadEndpoint) string { return r.Join(o.Spec.IPNetworks, ",") }),
 			col("INTERFACE", func(o *api.WorkloadEndpoint) string { return o.Spec.InterfaceName }),
-			col("PROFILES", func(o *api.WorkloadEndpoint) string { return printer.Join(o.Spec.Profiles, ",") }),
+			col("PROFILES", func(o *api.WorkloadEndpoint) string { return r.Join(o.Spec.Profiles, ",") }),
 			col("NATS", func(o *api.WorkloadEndpoint) string {
 				nats := make([]string, len(o.Spec.IPNATs))
 				for i, n := range o.Spec.IPNATs {
 					nats[i] = n.InternalIP + ":" + n.ExternalIP
 				}
-				return printer.Join(nats, ",")
+				return r.Join(nats, ",")
 			}),
 			col("ORCHESTRATOR", func(o *api.WorkloadEndpoint) string { return o.Spec.Orchestrator }),
 		},
