@@ -24,9 +24,11 @@ func TestPluginDoesNotLinkHeavyPackages(t *testing.T) {
 		t.Fatalf("go list -deps does not list the plugin's own package: %s", out)
 	}
 	for _, heavy := range []string{
-		"k8s.io/client-go/kubernetes",        // the typed clientset: every API group's scheme at start-up
-		"k8s.io/client-go/kubernetes/scheme", // the same registration, reached another way
-		"github.com/spf13/cobra",             // calicoctl's command line
+		"k8s.io/client-go/kubernetes",                   // the typed clientset: every API group's scheme at start-up
+		"k8s.io/client-go/kubernetes/scheme",            // the same registration, reached another way
+		"github.com/spf13/cobra",                        // calicoctl's command line
+		"github.com/calicoctl-go/calicoctl/pkg/printer", // calicoctl's output formats
+		"k8s.io/client-go/util/jsonpath",                // the printer's -o jsonpath and custom-columns
 	} {
 		if deps[heavy] {
 			t.Errorf("calico-ipam links %s", heavy)

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 	"reflect"
-	"regexp"
 	"sort"
 	"strings"
 	"text/tabwriter"
 
 	"k8s.io/client-go/util/jsonpath"
 
+	"github.com/calicoctl-go/calicoctl/internal/lazyregexp"
 	"github.com/calicoctl-go/calicoctl/pkg/resources"
 )
 
@@ -68,7 +68,7 @@ func wideHeadings(k *resources.Kind) []string {
 
 // relaxedPath is kubectl's custom-columns path syntax: name1.name2, .name1.name2, {name1.name2}
 // or {.name1.name2}.
-var relaxedPath = regexp.MustCompile(`^\{\.?([^{}]+)\}$|^\.?([^{}]+)$`)
+var relaxedPath = lazyregexp.New(`^\{\.?([^{}]+)\}$|^\.?([^{}]+)$`)
 
 func newCustomColumnsPrinter(spec string, ctx *resources.PrintContext) (Printer, error) {
 	if spec == "" {

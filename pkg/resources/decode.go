@@ -6,8 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"regexp"
 	"strings"
+
+	"github.com/calicoctl-go/calicoctl/internal/lazyregexp"
 )
 
 // DecodeStrict reads the JSON of one object of this kind, refusing fields the kind does not have.
@@ -22,7 +23,7 @@ func (k *Kind) DecodeStrict(js []byte) (Resource, error) {
 	return obj, nil
 }
 
-var unknownField = regexp.MustCompile(`unknown field "([^"]*)"`)
+var unknownField = lazyregexp.New(`unknown field "([^"]*)"`)
 
 // DecodeError turns a JSON decoder error into calicoctl's wording. A type error keeps Go's own
 // text, as calicoctl prints it (scripts match it), followed by what the field wants in plain words.

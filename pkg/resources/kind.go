@@ -134,10 +134,12 @@ func (k *Kind) ID(namespace, name string) string {
 	return fmt.Sprintf("%s(%s)", k.Kind, name)
 }
 
+// The registry, sized for Calico's kinds (26, about 100 names) so that registering them at
+// start-up does not grow the maps step by step.
 var (
-	byKind  = map[string]*Kind{}
-	byAlias = map[string]*Kind{}
-	ordered []*Kind
+	byKind  = make(map[string]*Kind, 32)
+	byAlias = make(map[string]*Kind, 128)
+	ordered = make([]*Kind, 0, 32)
 )
 
 // Register adds a kind to the registry. It panics on a duplicate name, which is a programming
@@ -151,14 +153,19 @@ func Register(k *Kind) *Kind {
 	if k.Hidden {
 		return k
 	}
-	for _, a := range append([]string{strings.ToLower(k.Kind)}, k.Aliases...) {
-		a = strings.ToLower(a)
-		if other, dup := byAlias[a]; dup && other != k {
-			panic("resources: alias " + a + " names both " + other.Kind + " and " + k.Kind)
-		}
-		byAlias[a] = k
+	addAlias(k, k.Kind)
+	for _, a := range k.Aliases {
+		addAlias(k, a)
 	}
 	return k
+}
+
+func addAlias(k *Kind, a string) {
+	a = strings.ToLower(a)
+	if other, dup := byAlias[a]; dup && other != k {
+		panic("resources: alias " + a + " names both " + other.Kind + " and " + k.Kind)
+	}
+	byAlias[a] = k
 }
 
 // ByKind returns the kind with exactly this API kind name ("IPPool"), hidden kinds included.

@@ -3,10 +3,10 @@ package api
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
+
+	"github.com/calicoctl-go/calicoctl/internal/lazyregexp"
 )
 
 // NumOrStringType says which of the two values a Uint8OrString holds.
@@ -198,7 +198,7 @@ func SinglePort(p uint16) Port { return Port{MinPort: p, MaxPort: p} }
 
 // NamedPort returns a named port, checking the name's characters.
 func NamedPort(name string) (Port, error) {
-	if !portNameRegex().MatchString(name) {
+	if !portNameRegex.MatchString(name) {
 		return Port{}, fmt.Errorf("invalid name for named port (%s)", name)
 	}
 	return Port{PortName: name}, nil
@@ -216,22 +216,22 @@ func PortFromRange(minPort, maxPort uint16) (Port, error) {
 // The port expressions are compiled on first use: most processes (the CNI plugin, say) never
 // parse a port, and the {1,128} repetition alone costs a thousand allocations.
 var (
-	portAllDigits = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\d+$`) })
-	portRangeRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d+):(\d+)$`) })
-	portNameRegex = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,128}$`) })
+	portAllDigits = lazyregexp.New(`^\d+$`)
+	portRangeRE   = lazyregexp.New(`^(\d+):(\d+)$`)
+	portNameRegex = lazyregexp.New(`^[a-zA-Z0-9_.-]{1,128}$`)
 )
 
 // PortFromString parses "1234", "100:200" or a port name. As in Calico, a reversed range such as
 // "10:1" is rejected here, at decode time.
 func PortFromString(s string) (Port, error) {
-	if portAllDigits().MatchString(s) {
+	if portAllDigits.MatchString(s) {
 		num, err := strconv.ParseUint(s, 10, 16)
 		if err != nil {
 			return Port{}, fmt.Errorf("invalid port format (%s)", s)
 		}
 		return SinglePort(uint16(num)), nil
 	}
-	if groups := portRangeRE().FindStringSubmatch(s); groups != nil {
+	if groups := portRangeRE.FindStringSubmatch(s); groups != nil {
 		pmin, err := strconv.ParseUint(groups[1], 10, 16)
 		if err != nil {
 			return Port{}, fmt.Errorf("invalid minimum port number in range (%s)", s)

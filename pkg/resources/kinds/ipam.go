@@ -4,12 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"regexp"
 	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/calicoctl-go/calicoctl/internal/lazyregexp"
 	r "github.com/calicoctl-go/calicoctl/pkg/resources"
 	"github.com/calicoctl-go/calicoctl/pkg/resources/api"
 )
@@ -73,9 +73,9 @@ func ipVersionSegment(name string) string {
 }
 
 var (
-	blockKey    = regexp.MustCompile(`^/calico/ipam/v2/assignment/ipv[46]/block/([^/]+)$`)
-	affinityKey = regexp.MustCompile(`^/calico/ipam/v2/(host|virtual)/([^/]+)/ipv[46]/block/([^/]+)$`)
-	handleKey   = regexp.MustCompile(`^/calico/ipam/v2/handle/(.+)$`)
+	blockKey    = lazyregexp.New(`^/calico/ipam/v2/assignment/ipv[46]/block/([^/]+)$`)
+	affinityKey = lazyregexp.New(`^/calico/ipam/v2/(host|virtual)/([^/]+)/ipv[46]/block/([^/]+)$`)
+	handleKey   = lazyregexp.New(`^/calico/ipam/v2/handle/(.+)$`)
 )
 
 // etcdBlock is model.AllocationBlock as Calico stores it in etcd.

@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/calicoctl-go/calicoctl/pkg/printer"
 	r "github.com/calicoctl-go/calicoctl/pkg/resources"
 	"github.com/calicoctl-go/calicoctl/pkg/resources/api"
 	"github.com/calicoctl-go/calicoctl/pkg/resources/names"
+	"github.com/calicoctl-go/calicoctl/pkg/resources/validation"
 )
 
 // col builds a column whose cell depends only on the object, typed.
@@ -18,6 +18,11 @@ func col[T any](heading string, cell func(T) string) r.Column {
 	return r.Column{Heading: heading, Value: func(obj r.Resource, _ *r.PrintContext) string {
 		return cell(any(obj).(T))
 	}}
+}
+
+// validator adapts a typed validator to the registry's signature.
+func validator[T any](f func(*T) error) func(r.Resource) error {
+	return func(obj r.Resource) error { return f(any(obj).(*T)) }
 }
 
 func name(obj r.Resource, _ *r.PrintContext) string { return obj.GetName() }
@@ -64,7 +69,8 @@ var (
 func init() {
 	kind[api.BGPConfiguration](r.Kind{
 		Kind: "BGPConfiguration", Plural: "bgpconfigurations",
-		Aliases: []string{"bgpconfiguration", "bgpconfigurations", "bgpconfig", "bgpconfigs"},
+		Validate: validator(validation.BGPConfiguration),
+		Aliases:  []string{"bgpconfiguration", "bgpconfigurations", "bgpconfig", "bgpconfigs"},
 		Columns: []r.Column{
 			nameCol,
 			col("LOGSEVERITY", func(o *api.BGPConfiguration) string { return o.Spec.LogSeverityScreen }),
@@ -90,7 +96,8 @@ func init() {
 	})
 	kind[api.BGPFilter](r.Kind{
 		Kind: "BGPFilter", Plural: "bgpfilters",
-		Aliases: []string{"bgpfilter", "bgpfilters", "bgpf", "bgpfs", "bf", "bfs"},
+		Validate: validator(validation.BGPFilter),
+		Aliases:  []string{"bgpfilter", "bgpfilters", "bgpf", "bgpfs", "bf", "bfs"},
 		Columns: []r.Column{
 			nameCol,
 			col("NUMEXPORTV4", func(o *api.BGPFilter) string { return fmt.Sprint(len(o.Spec.ExportV4)) }),
@@ -103,7 +110,8 @@ func init() {
 	})
 	kind[api.BGPPeer](r.Kind{
 		Kind: "BGPPeer", Plural: "bgppeers",
-		Aliases: []string{"bgppeer", "bgppeers", "bgpp", "bgpps", "bp", "bps"},
+		Validate: validator(validation.BGPPeer),
+		Aliases:  []string{"bgppeer", "bgppeers", "bgpp", "bgpps", "bp", "bps"},
 		Columns: []r.Column{
 			nameCol,
 			col("PEERIP", func(o *api.BGPPeer) string { return o.Spec.PeerIP }),
@@ -123,18 +131,20 @@ func init() {
 	})
 	kind[api.CalicoNodeStatus](r.Kind{
 		Kind: "CalicoNodeStatus", Plural: "caliconodestatuses",
-		Aliases: []string{"caliconodestatus", "caliconodestatuses", "nodestatus", "nodestatuses"},
+		Validate: validator(validation.CalicoNodeStatus),
+		Aliases:  []string{"caliconodestatus", "caliconodestatuses", "nodestatus", "nodestatuses"},
 		Columns: []r.Column{
 			nameCol,
 			col("NODE", func(o *api.CalicoNodeStatus) string { return o.Spec.Node }),
-			col("CLASSES", func(o *api.CalicoNodeStatus) string { return printer.Join(o.Spec.Classes, ",") }),
+			col("CLASSES", func(o *api.CalicoNodeStatus) string { return r.Join(o.Spec.Classes, ",") }),
 		},
 		Default: []string{"NAME", "NODE"},
 		Wide:    []string{"NAME", "NODE", "CLASSES"},
 	})
 	kind[api.ClusterInformation](r.Kind{
 		Kind: "ClusterInformation", Plural: "clusterinformations",
-		Aliases: []string{"clusterinformation", "clusterinformations", "clusterinfo", "clusterinfos"},
+		Validate: validator(validation.ClusterInformation),
+		Aliases:  []string{"clusterinformation", "clusterinformations", "clusterinfo", "clusterinfos"},
 		Columns: []r.Column{
 			nameCol,
 			col("CLUSTERGUID", func(o *api.ClusterInformation) string { return o.Spec.ClusterGUID }),
@@ -148,14 +158,16 @@ func init() {
 	})
 	kind[api.FelixConfiguration](r.Kind{
 		Kind: "FelixConfiguration", Plural: "felixconfigurations",
-		Aliases: []string{"felixconfiguration", "felixconfigurations", "felixconfig", "felixconfigs"},
-		Columns: []r.Column{nameCol},
-		Default: []string{"NAME"}, Wide: []string{"NAME"},
+		Validate: validator(validation.FelixConfiguration),
+		Aliases:  []string{"felixconfiguration", "felixconfigurations", "felixconfig", "felixconfigs"},
+		Columns:  []r.Column{nameCol},
+		Default:  []string{"NAME"}, Wide: []string{"NAME"},
 		SetDefaults: defaultFelixConfiguration,
 	})
 	kind[api.GlobalNetworkPolicy](r.Kind{
 		Kind: "GlobalNetworkPolicy", Plural: "globalnetworkpolicies",
-		Aliases: []string{"globalnetworkpolicy", "globalnetworkpolicies", "gnp", "gnps"},
+		Validate: validator(validation.GlobalNetworkPolicy),
+		Aliases:  []string{"globalnetworkpolicy", "globalnetworkpolicies", "gnp", "gnps"},
 		Columns: policyColumns(
 			func(o *api.GlobalNetworkPolicy) string { return o.Spec.Tier },
 			func(o *api.GlobalNetworkPolicy) *float64 { return o.Spec.Order },
@@ -168,25 +180,28 @@ func init() {
 	})
 	kind[api.GlobalNetworkSet](r.Kind{
 		Kind: "GlobalNetworkSet", Plural: "globalnetworksets",
-		Aliases: []string{"globalnetworkset", "globalnetworksets", "gnetsets"},
-		Columns: []r.Column{nameCol, col("NETS", func(o *api.GlobalNetworkSet) string { return printer.JoinAndTruncate(o.Spec.Nets, ",", 80) })},
-		Default: []string{"NAME"}, Wide: []string{"NAME", "NETS"},
+		Validate: validator(validation.GlobalNetworkSet),
+		Aliases:  []string{"globalnetworkset", "globalnetworksets", "gnetsets"},
+		Columns:  []r.Column{nameCol, col("NETS", func(o *api.GlobalNetworkSet) string { return r.JoinAndTruncate(o.Spec.Nets, ",", 80) })},
+		Default:  []string{"NAME"}, Wide: []string{"NAME", "NETS"},
 	})
 	kind[api.HostEndpoint](r.Kind{
 		Kind: "HostEndpoint", Plural: "hostendpoints",
-		Aliases: []string{"hostendpoint", "hostendpoints", "hep", "heps"},
+		Validate: validator(validation.HostEndpoint),
+		Aliases:  []string{"hostendpoint", "hostendpoints", "hep", "heps"},
 		Columns: []r.Column{
 			nameCol,
 			col("NODE", func(o *api.HostEndpoint) string { return o.Spec.Node }),
 			col("INTERFACE", func(o *api.HostEndpoint) string { return o.Spec.InterfaceName }),
-			col("IPS", func(o *api.HostEndpoint) string { return printer.Join(o.Spec.ExpectedIPs, ",") }),
-			col("PROFILES", func(o *api.HostEndpoint) string { return printer.Join(o.Spec.Profiles, ",") }),
+			col("IPS", func(o *api.HostEndpoint) string { return r.Join(o.Spec.ExpectedIPs, ",") }),
+			col("PROFILES", func(o *api.HostEndpoint) string { return r.Join(o.Spec.Profiles, ",") }),
 		},
 		Default: []string{"NAME", "NODE"}, Wide: []string{"NAME", "NODE", "INTERFACE", "IPS", "PROFILES"},
 	})
 	kind[api.IPAMConfiguration](r.Kind{
 		Kind: "IPAMConfiguration", Plural: "ipamconfigurations",
-		Aliases: []string{"ipamconfiguration", "ipamconfigurations", "ipamconfig", "ipamconfigs"},
+		Validate: validator(validation.IPAMConfiguration),
+		Aliases:  []string{"ipamconfiguration", "ipamconfigurations", "ipamconfig", "ipamconfigs"},
 		Columns: []r.Column{
 			nameCol,
 			col("STRICTAFFINITY", func(o *api.IPAMConfiguration) string { return fmt.Sprint(o.Spec.StrictAffinity) }),
@@ -198,7 +213,8 @@ func init() {
 	})
 	kind[api.IPPool](r.Kind{
 		Kind: "IPPool", Plural: "ippools",
-		Aliases: []string{"ippool", "ippools", "ipp", "ipps", "pool", "pools"},
+		Validate: validator(validation.IPPool),
+		Aliases:  []string{"ippool", "ippools", "ipp", "ipps", "pool", "pools"},
 		Columns: []r.Column{
 			nameCol,
 			col("CIDR", func(o *api.IPPool) string { return o.Spec.CIDR }),
@@ -216,20 +232,23 @@ func init() {
 	})
 	kind[api.IPReservation](r.Kind{
 		Kind: "IPReservation", Plural: "ipreservations",
-		Aliases: []string{"ipreservation", "ipreservations", "reservation", "reservations"},
-		Columns: []r.Column{nameCol, col("CIDRS", func(o *api.IPReservation) string { return printer.JoinAndTruncate(o.Spec.ReservedCIDRs, ",", 80) })},
-		Default: []string{"NAME"}, Wide: []string{"NAME", "CIDRS"},
+		Validate: validator(validation.IPReservation),
+		Aliases:  []string{"ipreservation", "ipreservations", "reservation", "reservations"},
+		Columns:  []r.Column{nameCol, col("CIDRS", func(o *api.IPReservation) string { return r.JoinAndTruncate(o.Spec.ReservedCIDRs, ",", 80) })},
+		Default:  []string{"NAME"}, Wide: []string{"NAME", "CIDRS"},
 	})
 	kind[api.KubeControllersConfiguration](r.Kind{
 		Kind: "KubeControllersConfiguration", Plural: "kubecontrollersconfigurations",
-		Aliases: []string{"kubecontrollersconfiguration", "kubecontrollersconfigurations", "kubecontrollersconfig", "kubecontrollersconfigs"},
-		Columns: []r.Column{nameCol},
-		Default: []string{"NAME"}, Wide: []string{"NAME"},
+		Validate: validator(validation.KubeControllersConfiguration),
+		Aliases:  []string{"kubecontrollersconfiguration", "kubecontrollersconfigurations", "kubecontrollersconfig", "kubecontrollersconfigs"},
+		Columns:  []r.Column{nameCol},
+		Default:  []string{"NAME"}, Wide: []string{"NAME"},
 		SetDefaults: defaultKubeControllersConfiguration,
 	})
 	kind[api.NetworkPolicy](r.Kind{
 		Kind: "NetworkPolicy", Plural: "networkpolicies", Namespaced: true,
-		Aliases: []string{"networkpolicy", "networkpolicies", "policy", "policies", "np", "pol", "pols"},
+		Validate: validator(validation.NetworkPolicy),
+		Aliases:  []string{"networkpolicy", "networkpolicies", "policy", "policies", "np", "pol", "pols"},
 		Columns: policyColumns(
 			func(o *api.NetworkPolicy) string { return o.Spec.Tier },
 			func(o *api.NetworkPolicy) *float64 { return o.Spec.Order },
@@ -242,13 +261,15 @@ func init() {
 	})
 	kind[api.NetworkSet](r.Kind{
 		Kind: "NetworkSet", Plural: "networksets", Namespaced: true,
-		Aliases: []string{"networkset", "networksets", "netsets"},
-		Columns: []r.Column{nameCol, col("NETS", func(o *api.NetworkSet) string { return printer.JoinAndTruncate(o.Spec.Nets, ",", 80) })},
-		Default: []string{"NAME"}, Wide: []string{"NAME", "NETS"},
+		Validate: validator(validation.NetworkSet),
+		Aliases:  []string{"networkset", "networksets", "netsets"},
+		Columns:  []r.Column{nameCol, col("NETS", func(o *api.NetworkSet) string { return r.JoinAndTruncate(o.Spec.Nets, ",", 80) })},
+		Default:  []string{"NAME"}, Wide: []string{"NAME", "NETS"},
 	})
 	kind[api.Node](r.Kind{
 		Kind: "Node", Plural: "nodes",
-		Aliases: []string{"node", "nodes", "no", "nos"},
+		Validate: validator(validation.Node),
+		Aliases:  []string{"node", "nodes", "no", "nos"},
 		Columns: []r.Column{
 			nameCol,
 			{Heading: "ASN", Value: func(obj r.Resource, ctx *r.PrintContext) string {
@@ -279,13 +300,15 @@ func init() {
 	})
 	kind[api.Profile](r.Kind{
 		Kind: "Profile", Plural: "profiles",
-		Aliases: []string{"profile", "profiles", "pro", "pros"},
-		Columns: []r.Column{nameCol, col("LABELS", func(o *api.Profile) string { return printer.Join(o.Spec.LabelsToApply, ",") })},
-		Default: []string{"NAME"}, Wide: []string{"NAME", "LABELS"},
+		Validate: validator(validation.Profile),
+		Aliases:  []string{"profile", "profiles", "pro", "pros"},
+		Columns:  []r.Column{nameCol, col("LABELS", func(o *api.Profile) string { return r.Join(o.Spec.LabelsToApply, ",") })},
+		Default:  []string{"NAME"}, Wide: []string{"NAME", "LABELS"},
 	})
 	kind[api.StagedGlobalNetworkPolicy](r.Kind{
 		Kind: "StagedGlobalNetworkPolicy", Plural: "stagedglobalnetworkpolicies",
-		Aliases: []string{"stagedglobalnetworkpolicy", "stagedglobalnetworkpolicies", "sgnp", "sgnps"},
+		Validate: validator(validation.StagedGlobalNetworkPolicy),
+		Aliases:  []string{"stagedglobalnetworkpolicy", "stagedglobalnetworkpolicies", "sgnp", "sgnps"},
 		Columns: policyColumns(
 			func(o *api.StagedGlobalNetworkPolicy) string { return o.Spec.Tier },
 			func(o *api.StagedGlobalNetworkPolicy) *float64 { return o.Spec.Order },
@@ -303,11 +326,12 @@ func init() {
 	})
 	kind[api.StagedKubernetesNetworkPolicy](r.Kind{
 		Kind: "StagedKubernetesNetworkPolicy", Plural: "stagedkubernetesnetworkpolicies", Namespaced: true,
-		Aliases: []string{"stagedkubernetesnetworkpolicy", "stagedkubernetesnetworkpolicies", "stagedkubernetespolicy", "stagedkubernetespolicies", "sknp", "skpol", "skpols"},
+		Validate: validator(validation.StagedKubernetesNetworkPolicy),
+		Aliases:  []string{"stagedkubernetesnetworkpolicy", "stagedkubernetesnetworkpolicies", "stagedkubernetespolicy", "stagedkubernetespolicies", "sknp", "skpol", "skpols"},
 		Columns: []r.Column{
 			nameCol,
 			col("PODSELECTOR", func(o *api.StagedKubernetesNetworkPolicy) string {
-				return printer.Join(o.Spec.PodSelector.MatchLabels, ",")
+				return r.Join(o.Spec.PodSelector.MatchLabels, ",")
 			}),
 		},
 		Default: []string{"NAME"}, Wide: []string{"NAME", "PODSELECTOR"},
@@ -317,7 +341,8 @@ func init() {
 	})
 	kind[api.StagedNetworkPolicy](r.Kind{
 		Kind: "StagedNetworkPolicy", Plural: "stagednetworkpolicies", Namespaced: true,
-		Aliases: []string{"stagednetworkpolicy", "stagednetworkpolicies", "stagedpolicy", "stagedpolicies", "snp", "spol", "spols"},
+		Validate: validator(validation.StagedNetworkPolicy),
+		Aliases:  []string{"stagednetworkpolicy", "stagednetworkpolicies", "stagedpolicy", "stagedpolicies", "snp", "spol", "spols"},
 		Columns: policyColumns(
 			func(o *api.StagedNetworkPolicy) string { return o.Spec.Tier },
 			func(o *api.StagedNetworkPolicy) *float64 { return o.Spec.Order },
@@ -335,9 +360,10 @@ func init() {
 	})
 	kind[api.Tier](r.Kind{
 		Kind: "Tier", Plural: "tiers",
-		Aliases: []string{"tier", "tiers"},
-		Columns: []r.Column{nameCol, col("ORDER", func(o *api.Tier) string { return deref(o.Spec.Order) })},
-		Default: []string{"NAME", "ORDER"}, Wide: []string{"NAME", "ORDER"},
+		Validate: validator(validation.Tier),
+		Aliases:  []string{"tier", "tiers"},
+		Columns:  []r.Column{nameCol, col("ORDER", func(o *api.Tier) string { return deref(o.Spec.Order) })},
+		Default:  []string{"NAME", "ORDER"}, Wide: []string{"NAME", "ORDER"},
 		SetDefaults: func(o r.Resource) {
 			t := o.(*api.Tier)
 			if t.Spec.DefaultAction == nil {
@@ -362,7 +388,8 @@ func init() {
 	})
 	kind[api.WorkloadEndpoint](r.Kind{
 		Kind: "WorkloadEndpoint", Plural: "workloadendpoints", Namespaced: true,
-		Aliases: []string{"workloadendpoint", "workloadendpoints", "wep", "weps"},
+		Validate: validator(validation.WorkloadEndpoint),
+		Aliases:  []string{"workloadendpoint", "workloadendpoints", "wep", "weps"},
 		Columns: []r.Column{
 			nameCol,
 			col("WORKLOAD", func(o *api.WorkloadEndpoint) string {
@@ -372,15 +399,15 @@ func init() {
 				return o.Spec.Pod
 			}),
 			col("NODE", func(o *api.WorkloadEndpoint) string { return o.Spec.Node }),
-			col("NETWORKS", func(o *api.WorkloadEndpoint) string { return printer.Join(o.Spec.IPNetworks, ",") }),
+			col("NETWORKS", func(o *api.WorkloadEndpoint) string { return r.Join(o.Spec.IPNetworks, ",") }),
 			col("INTERFACE", func(o *api.WorkloadEndpoint) string { return o.Spec.InterfaceName }),
-			col("PROFILES", func(o *api.WorkloadEndpoint) string { return printer.Join(o.Spec.Profiles, ",") }),
+			col("PROFILES", func(o *api.WorkloadEndpoint) string { return r.Join(o.Spec.Profiles, ",") }),
 			col("NATS", func(o *api.WorkloadEndpoint) string {
 				nats := make([]string, len(o.Spec.IPNATs))
 				for i, n := range o.Spec.IPNATs {
 					nats[i] = n.InternalIP + ":" + n.ExternalIP
 				}
-				return printer.Join(nats, ",")
+				return r.Join(nats, ",")
 			}),
 			col("ORCHESTRATOR", func(o *api.WorkloadEndpoint) string { return o.Spec.Orchestrator }),
 		},

@@ -7,17 +7,18 @@ import (
 	"net/netip"
 	"strconv"
 
+	"github.com/calicoctl-go/calicoctl/internal/lazyregexp"
 	"github.com/calicoctl-go/calicoctl/pkg/resources/api"
 )
 
 var (
-	standardCommunity = lazyRE(`^(\d+):(\d+)$`)
-	largeCommunity    = lazyRE(`^(\d+):(\d+):(\d+)$`)
-	ipv4PortFormat    = lazyRE(`^(\d+)\.(\d+)\.(\d+)\.(\d+):(\d+)$`)
-	ipv6PortFormat    = lazyRE(`^\[[0-9a-fA-F:.]+\]:(\d+)$`)
+	standardCommunity = lazyregexp.New(`^(\d+):(\d+)$`)
+	largeCommunity    = lazyregexp.New(`^(\d+):(\d+):(\d+)$`)
+	ipv4PortFormat    = lazyregexp.New(`^(\d+)\.(\d+)\.(\d+)\.(\d+):(\d+)$`)
+	ipv6PortFormat    = lazyregexp.New(`^\[[0-9a-fA-F:.]+\]:(\d+)$`)
 	// BIRD interface patterns: an interface name that may contain '*'.
-	ignoredInterfaceRegex   = lazyRE(`^[a-zA-Z0-9_.*-]{1,15}$`)
-	bgpFilterInterfaceRegex = lazyRE(`^[a-zA-Z0-9_.*-]{1,15}$`)
+	ignoredInterfaceRegex   = lazyregexp.New(`^[a-zA-Z0-9_.*-]{1,15}$`)
+	bgpFilterInterfaceRegex = lazyregexp.New(`^[a-zA-Z0-9_.*-]{1,15}$`)
 )
 
 const communityFormat = "a community is aa:nn with each part at most 65535, or aa:nn:mm with each part at most 4294967295 (e.g. 65001:100)"

@@ -7,14 +7,15 @@ import (
 
 	k8svalidation "k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/calicoctl-go/calicoctl/internal/lazyregexp"
 	"github.com/calicoctl-go/calicoctl/pkg/resources/api"
 )
 
 var (
-	keyValueItem  = lazyRE(`^\s*(\w+)=(.*)$`)
-	hostRegex     = lazyRE(`^[a-zA-Z0-9:._+-]{1,64}$`)
-	htoNameRegex  = lazyRE(`^[a-zA-Z0-9_ -]+$`)
-	bpfIfaceRegex = lazyRE(`^[a-zA-Z0-9_.-]{1,15}$`)
+	keyValueItem  = lazyregexp.New(`^\s*(\w+)=(.*)$`)
+	hostRegex     = lazyregexp.New(`^[a-zA-Z0-9:._+-]{1,64}$`)
+	htoNameRegex  = lazyregexp.New(`^[a-zA-Z0-9_ -]+$`)
+	bpfIfaceRegex = lazyregexp.New(`^[a-zA-Z0-9_.-]{1,15}$`)
 )
 
 // ClusterInformation checks the cluster information singleton's name.

@@ -9,19 +9,20 @@ import (
 
 	k8svalidation "k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/calicoctl-go/calicoctl/internal/lazyregexp"
 	"github.com/calicoctl-go/calicoctl/pkg/resources/selector"
 )
 
 // Shared building blocks of the per-kind validators: address parsing, selectors, names, enums.
 
 var (
-	nameLabelRegex = lazyRE(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	nameLabelRegex = lazyregexp.New(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 	// Interface names as Linux allows them (at most 15 characters).
-	interfaceRegex = lazyRE(`^[a-zA-Z0-9_.-]{1,15}$`)
+	interfaceRegex = lazyregexp.New(`^[a-zA-Z0-9_.-]{1,15}$`)
 	// A log severity as Calico's components accept it.
-	logSeverityRegex = lazyRE(`^(?i)(Trace|Debug|Info|Warning|Error|Fatal)?$`)
-	portNameChars    = lazyRE(`^[a-zA-Z0-9_.-]{1,128}$`)
-	containerIDRegex = lazyRE(`^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$`)
+	logSeverityRegex = lazyregexp.New(`^(?i)(Trace|Debug|Info|Warning|Error|Fatal)?$`)
+	portNameChars    = lazyregexp.New(`^[a-zA-Z0-9_.-]{1,128}$`)
+	containerIDRegex = lazyregexp.New(`^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$`)
 )
 
 const logSeverities = "Trace, Debug, Info, Warning, Error or Fatal"

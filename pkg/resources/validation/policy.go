@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	k8svalidation "k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/calicoctl-go/calicoctl/internal/lazyregexp"
 	"github.com/calicoctl-go/calicoctl/pkg/resources/api"
 )
 
@@ -22,8 +23,8 @@ const (
 )
 
 var (
-	networkPolicyNameRegex = lazyRE(`^(` + label + `(\.` + label + `)?|(knp|ossg)\.default\.` + subdomain + `)$`)
-	globalPolicyNameRegex  = lazyRE(`^(` + label + `\.)?` + label + `$`)
+	networkPolicyNameRegex = lazyregexp.New(`^(` + label + `(\.` + label + `)?|(knp|ossg)\.default\.` + subdomain + `)$`)
+	globalPolicyNameRegex  = lazyregexp.New(`^(` + label + `\.)?` + label + `$`)
 )
 
 // policySpec is what NetworkPolicy, GlobalNetworkPolicy and their staged forms share.
