@@ -3,8 +3,13 @@ package main
 import (
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/containernetworking/cni/pkg/version"
+
+	"github.com/calicoctl-go/calicoctl/pkg/ipam/handoff/early"
 )
 
 // A runtime starts the plugin once per container, so every package it links costs each ADD its
@@ -33,5 +38,13 @@ func TestPluginDoesNotLinkHeavyPackages(t *testing.T) {
 		if deps[heavy] {
 			t.Errorf("calico-ipam links %s", heavy)
 		}
+	}
+}
+
+// The early hand-over to the daemon checks the configuration's version against the list skel is
+// given.
+func TestEarlyHandoffKnowsSkelsVersions(t *testing.T) {
+	if got, want := early.SupportedVersions, version.All.SupportedVersions(); !slices.Equal(got, want) {
+		t.Errorf("early.SupportedVersions = %v, the plugin gives skel %v", got, want)
 	}
 }

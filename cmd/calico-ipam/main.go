@@ -18,6 +18,9 @@ import (
 
 	"github.com/calicoctl-go/calicoctl/internal/etcdwire"
 	"github.com/calicoctl-go/calicoctl/pkg/ipam/cniplugin"
+	"github.com/calicoctl-go/calicoctl/pkg/ipam/handoff"
+	// Before the other packages initialise: hands the command to a daemon when one listens.
+	_ "github.com/calicoctl-go/calicoctl/pkg/ipam/handoff/early"
 	_ "github.com/calicoctl-go/calicoctl/pkg/resources/kinds"
 	v "github.com/calicoctl-go/calicoctl/pkg/version"
 )
@@ -70,15 +73,15 @@ func logHandler(def slog.Handler) slog.Handler {
 // SIGTERM.
 func daemon(args []string) int {
 	fs := flag.NewFlagSet("calico-ipam daemon", flag.ContinueOnError)
-	socket := fs.String("socket", "", "the Unix socket to listen on (default $"+cniplugin.DaemonSocketEnv+", else "+cniplugin.DefaultDaemonSocket+")")
+	socket := fs.String("socket", "", "the Unix socket to listen on (default $"+handoff.SocketEnv+", else "+handoff.DefaultSocket+")")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if *socket == "" {
-		*socket = cniplugin.DaemonSocket()
+		*socket = handoff.Socket()
 	}
 	if *socket == "" {
-		fmt.Fprintf(os.Stderr, "calico-ipam daemon: %s=none turns the daemon off; give --socket PATH to run one\n", cniplugin.DaemonSocketEnv)
+		fmt.Fprintf(os.Stderr, "calico-ipam daemon: %s=none turns the daemon off; give --socket PATH to run one\n", handoff.SocketEnv)
 		return 2
 	}
 	log := slog.New(logHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))

@@ -31,7 +31,7 @@ import (
 	"github.com/calicoctl-go/calicoctl/pkg/client/etcdv3"
 	"github.com/calicoctl-go/calicoctl/pkg/client/kubernetes"
 	"github.com/calicoctl-go/calicoctl/pkg/ipam"
-	"github.com/calicoctl-go/calicoctl/pkg/ipam/cniplugin"
+	"github.com/calicoctl-go/calicoctl/pkg/ipam/handoff"
 	"github.com/calicoctl-go/calicoctl/pkg/resources"
 	_ "github.com/calicoctl-go/calicoctl/pkg/resources/kinds"
 )
@@ -291,7 +291,7 @@ func ipamSetup(ctx context.Context, s datastore.Store, cidr string, hosts int) e
 // annotations), with container IDs from idBase. With daemonDir set, `calico-ipam daemon` listens
 // on a socket there for the run, and the plugins hand it their ADDs.
 func pluginADDs(n, parallel, idBase int, conf func(host int) string, backend, daemonDir string) (time.Duration, error) {
-	socketEnv := func(host int) string { return cniplugin.DaemonSocketEnv + "=none" }
+	socketEnv := func(host int) string { return handoff.SocketEnv + "=none" }
 	var daemons []*exec.Cmd
 	if daemonDir != "" {
 		// One daemon per host, as each host runs its own.
@@ -320,7 +320,7 @@ func pluginADDs(n, parallel, idBase int, conf func(host int) string, backend, da
 				}
 			}
 		}
-		socketEnv = func(host int) string { return cniplugin.DaemonSocketEnv + "=" + socket(host) }
+		socketEnv = func(host int) string { return handoff.SocketEnv + "=" + socket(host) }
 		backend += ", through a calico-ipam daemon per host"
 	}
 	work := make(chan int)

@@ -20,6 +20,7 @@ import (
 	"github.com/calicoctl-go/calicoctl/pkg/client"
 	"github.com/calicoctl-go/calicoctl/pkg/client/config"
 	"github.com/calicoctl-go/calicoctl/pkg/ipam"
+	"github.com/calicoctl-go/calicoctl/pkg/ipam/handoff"
 )
 
 // The daemon (`calico-ipam daemon`) is the plugin kept running on a host, as the CNI project's
@@ -29,17 +30,6 @@ import (
 // costs neither a new connection (a TLS handshake on a secured etcd or API server) nor reading
 // what it read a moment ago. Without a daemon the plugin does the work itself.
 
-// DefaultDaemonSocket is where the daemon listens and the plugin looks for it.
-const DefaultDaemonSocket = "/var/run/calico/calico-ipam.sock"
-
-// DaemonSocketEnv names another socket, for the daemon and the plugin alike; "none" makes the
-// plugin always do the work itself.
-const DaemonSocketEnv = "CALICO_IPAM_DAEMON_SOCKET"
-
-// daemonProtocol is the version of the request and response below; a daemon declines requests of
-// another version, and the plugin then does the work itself.
-const daemonProtocol = 1
-
 // daemonConcurrency is how many plugin processes the daemon's Kubernetes rate limit stands for.
 const daemonConcurrency = 10
 
@@ -47,80 +37,35 @@ const daemonConcurrency = 10
 // and kubeconfigs renewed in place are read again without a restart.
 const maxPooledAge = 5 * time.Minute
 
-type daemonRequest struct {
-	Protocol    int    `json:"protocol"`
-	Command     string `json:"command"`
-	ContainerID string `json:"containerID"`
-	Netns       string `json:"netns"`
-	IfName      string `json:"ifName"`
-	Args        string `json:"args"`
-	Path        string `json:"path"`
-	StdinData   []byte `json:"stdin"`
-}
-
-type daemonResponse struct {
-	// Stdout is what the plugin prints: ADD's result.
-	Stdout []byte `json:"stdout,omitempty"`
-	// Error is the CNI error the plugin returns.
-	Error *types.Error `json:"error,omitempty"`
-	// Decline says why the daemon did not carry the command out; the plugin then does.
-	Decline string `json:"decline,omitempty"`
-}
-
-// DaemonSocket is the socket the plugin looks for, "" when the operator turned the daemon off.
-func DaemonSocket() string {
-	switch v := os.Getenv(DaemonSocketEnv); v {
-	case "":
-		return DefaultDaemonSocket
-	case "none":
-		return ""
-	default:
-		return v
-	}
-}
-
 // delegate hands a command to the daemon. It reports false when no daemon took it, and the plugin
 // is to do the work itself: no daemon listens, the daemon declined, or a DEL or CHECK (which may
 // run twice) lost its answer. An ADD whose answer is lost after the daemon took it is not run
-// again here: the daemon may have assigned an address, so the runtime hears to retry, and its DEL
-// releases whatever the first attempt assigned.
+// again here (handoff.LostAnswer).
 func delegate(command string, args *skel.CmdArgs) (bool, error) {
-	path := DaemonSocket()
-	if path == "" {
+	path := handoff.Socket()
+	if path == "" || handoff.Skip {
 		return false, nil
 	}
-	conn, err := net.DialTimeout("unix", path, time.Second)
+	conn, err := handoff.Dial(path)
 	if err != nil {
 		slog.Debug("no calico-ipam daemon: doing the work in this process", "socket", path, "err", err)
 		return false, nil
 	}
 	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(Timeout + 10*time.Second))
-	req := daemonRequest{Protocol: daemonProtocol, Command: command, ContainerID: args.ContainerID, Netns: args.Netns,
-		IfName: args.IfName, Args: args.Args, Path: args.Path, StdinData: args.StdinData}
-	if err := json.NewEncoder(conn).Encode(req); err != nil {
-		// The daemon acts on a whole request only.
-		slog.Debug("the calico-ipam daemon did not take the request: doing the work in this process", "socket", path, "err", err)
-		return false, nil
-	}
-	if uc, ok := conn.(*net.UnixConn); ok {
-		_ = uc.CloseWrite()
-	}
-	var resp daemonResponse
-	if err := json.NewDecoder(conn).Decode(&resp); err != nil {
-		if command != "ADD" {
-			slog.Debug("the calico-ipam daemon gave no answer: doing the work in this process", "socket", path, "command", command, "err", err)
-			return false, nil
-		}
-		return true, types.NewError(types.ErrTryAgainLater,
-			fmt.Sprintf("the calico-ipam daemon at %s took the ADD but gave no answer (%v): retry the ADD; an address the daemon may have assigned is released by DEL", path, err), "")
-	}
+	resp, sent, err := conn.Exchange(handoff.Request{Protocol: handoff.Protocol, Command: command, ContainerID: args.ContainerID,
+		Netns: args.Netns, IfName: args.IfName, Args: args.Args, Path: args.Path, StdinData: args.StdinData}, Timeout+10*time.Second)
 	switch {
+	case err != nil && (!sent || command != "ADD"):
+		slog.Debug("the calico-ipam daemon gave no answer: doing the work in this process", "socket", path, "command", command, "err", err)
+		return false, nil
+	case err != nil:
+		e := handoff.LostAnswer(path, err)
+		return true, types.NewError(e.Code, e.Msg, e.Details)
 	case resp.Decline != "":
 		slog.Debug("the calico-ipam daemon declined: doing the work in this process", "socket", path, "why", resp.Decline)
 		return false, nil
 	case resp.Error != nil:
-		return true, resp.Error
+		return true, types.NewError(resp.Error.Code, resp.Error.Msg, resp.Error.Details)
 	}
 	if len(resp.Stdout) > 0 {
 		if _, err := os.Stdout.Write(resp.Stdout); err != nil {
@@ -132,7 +77,7 @@ func delegate(command string, args *skel.CmdArgs) (bool, error) {
 
 // Daemon serves the plugin's commands on a Unix socket.
 type Daemon struct {
-	// Socket is the path it listens on (DefaultDaemonSocket when empty).
+	// Socket is the path it listens on (handoff.DefaultSocket when empty).
 	Socket string
 	Log    *slog.Logger
 
@@ -156,7 +101,7 @@ type pooled struct {
 // Serve listens until ctx ends, then waits for the commands in flight and closes the connections.
 func (d *Daemon) Serve(ctx context.Context) error {
 	if d.Socket == "" {
-		d.Socket = DefaultDaemonSocket
+		d.Socket = handoff.DefaultSocket
 	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
@@ -215,7 +160,7 @@ func (d *Daemon) Serve(ctx context.Context) error {
 func (d *Daemon) handle(conn net.Conn) {
 	defer conn.Close()
 	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	var req daemonRequest
+	var req handoff.Request
 	if err := json.NewDecoder(io.LimitReader(conn, 8<<20)).Decode(&req); err != nil {
 		if errors.Is(err, io.EOF) {
 			d.Log.Debug("a connection without a request (a probe of the socket)")
@@ -224,10 +169,10 @@ func (d *Daemon) handle(conn net.Conn) {
 		}
 		return
 	}
-	var resp daemonResponse
+	var resp handoff.Response
 	switch {
-	case req.Protocol != daemonProtocol:
-		resp.Decline = "request protocol " + strconv.Itoa(req.Protocol) + ", this daemon speaks " + strconv.Itoa(daemonProtocol)
+	case req.Protocol != handoff.Protocol:
+		resp.Decline = "request protocol " + strconv.Itoa(req.Protocol) + ", this daemon speaks " + strconv.Itoa(handoff.Protocol)
 	case req.Command != "ADD" && req.Command != "DEL" && req.Command != "CHECK":
 		resp.Decline = "unknown command " + strconv.Quote(req.Command)
 	default:
@@ -240,7 +185,7 @@ func (d *Daemon) handle(conn net.Conn) {
 			if !errors.As(err, &te) {
 				te = types.NewError(types.ErrInternal, err.Error(), "")
 			}
-			resp.Error = te
+			resp.Error = &handoff.Error{Code: te.Code, Msg: te.Msg, Details: te.Details}
 		}
 		d.Log.Debug("served", "command", req.Command, "container", req.ContainerID, "took", d.now().Sub(start), "err", err)
 	}

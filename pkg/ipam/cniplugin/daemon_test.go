@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -179,5 +180,92 @@ func TestDaemonRefusesATakenSocket(t *testing.T) {
 	out, err = exec.Command(plugin, "daemon", "--bogus").CombinedOutput()
 	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), "flag provided but not defined: -bogus") {
 		t.Errorf("bad flag: %v\n%s", err, out)
+	}
+}
+
+// A daemon's answer prints exactly as the plugin's own, whether the plugin handed the command
+// over before its datastore clients' packages start (package early: inittrace shows no gRPC) or
+// after skel (a configuration early leaves to skel: no cniVersion).
+func TestDaemonAnswersPrintAsThePluginsOwn(t *testing.T) {
+	resetEtcd(t)
+	create(t, etcdStore, "IPPool", `{"metadata":{"name":"tiny"},"spec":{"cidr":"10.66.0.0/30","blockSize":30}}`)
+	create(t, etcdStore, "Node", `{"metadata":{"name":"node1"}}`)
+	d := startDaemon(t)
+	noVersion := strings.Replace(etcdConf(""), `"cniVersion":"1.0.0",`, "", 1)
+	for _, tc := range []struct{ name, command, conf string }{
+		{"bad assign_ipv4", "ADD", etcdConf(`,"assign_ipv4":"yes"`)},
+		{"unknown pool", "ADD", etcdConf(`,"ipv4_pools":["nope"]`)},
+		{"CHECK of an unknown container", "CHECK", etcdConf("")},
+		{"DEL of an unknown container", "DEL", etcdConf("")},
+		{"0.1.0 configuration", "DEL", noVersion},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			own := runPluginWith("none", tc.command, "same", "", tc.conf)
+			before := d.served()
+			handed := runPluginWith(d.socket, tc.command, "same", "", tc.conf, "GODEBUG=inittrace=1")
+			if handed.stdout != own.stdout || (handed.err == nil) != (own.err == nil) {
+				t.Errorf("through the daemon: %v\n%s\nitself: %v\n%s", handed.err, handed.stdout, own.err, own.stdout)
+			}
+			if d.served() != before+1 {
+				t.Errorf("the daemon served %d commands, want 1", d.served()-before)
+			}
+			early := !strings.Contains(handed.stderr, "init google.golang.org/grpc ")
+			if want := tc.conf != noVersion; early != want {
+				t.Errorf("handed over before gRPC's packages initialised: %v, want %v", early, want)
+			}
+		})
+	}
+	// ADDs that succeed: the same result but for the address.
+	for _, conf := range []string{etcdConf(""), noVersion} {
+		own := runPluginWith("none", "ADD", "ok1", "", conf)
+		handed := runPluginWith(d.socket, "ADD", "ok2", "", conf)
+		addr := regexp.MustCompile(`10\.66\.0\.[0-9]+`)
+		ownIP, handedIP := addr.FindString(own.stdout), addr.FindString(handed.stdout)
+		if own.err != nil || handed.err != nil || ownIP == "" || handedIP == "" || ownIP == handedIP ||
+			addr.ReplaceAllString(own.stdout, "ADDRESS") != addr.ReplaceAllString(handed.stdout, "ADDRESS") {
+			t.Errorf("ADD itself: %v\n%s\nthrough the daemon: %v\n%s", own.err, own.stdout, handed.err, handed.stdout)
+		}
+		runPluginWith("none", "DEL", "ok1", "", conf)
+		runPluginWith("none", "DEL", "ok2", "", conf)
+	}
+}
+
+// What skel would refuse is never handed over early: skel refuses it as without a daemon.
+func TestEarlyHandoffLeavesRefusalsToSkel(t *testing.T) {
+	d := startDaemon(t)
+	for _, tc := range []struct {
+		name string
+		env  []string
+		conf string
+	}{
+		{"bad container ID", []string{"CNI_CONTAINERID=-x"}, etcdConf("")},
+		{"long interface name", []string{"CNI_IFNAME=abcdefghijklmnop"}, etcdConf("")},
+		{"no CNI_PATH", []string{"CNI_PATH="}, etcdConf("")},
+		{"bad network name", nil, strings.Replace(etcdConf(""), `"k8s-pod-network"`, `"k8s pod network"`, 1)},
+		{"unsupported version", nil, strings.Replace(etcdConf(""), `"1.0.0"`, `"9.9.9"`, 1)},
+		{"CHECK of a 0.3.1 configuration", []string{"CNI_COMMAND=CHECK"}, strings.Replace(etcdConf(""), `"1.0.0"`, `"0.3.1"`, 1)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			own := runPluginWith("none", "ADD", "x", "", tc.conf, tc.env...)
+			handed := runPluginWith(d.socket, "ADD", "x", "", tc.conf, tc.env...)
+			if own.err == nil || handed.stdout != own.stdout {
+				t.Errorf("itself: %v %s\nthrough the daemon: %v %s", own.err, own.stdout, handed.err, handed.stdout)
+			}
+		})
+	}
+	if d.served() != 0 {
+		t.Errorf("the daemon served %d commands skel refuses", d.served())
+	}
+	// skel refuses the plugin's own network namespace after the ADD: not handed over early, but
+	// through the daemon after skel, and then refused as without a daemon.
+	resetEtcd(t)
+	create(t, etcdStore, "IPPool", `{"metadata":{"name":"v4"},"spec":{"cidr":"10.67.0.0/24","blockSize":26}}`)
+	create(t, etcdStore, "Node", `{"metadata":{"name":"node1"}}`)
+	own := runPluginWith("none", "ADD", "ns1", "", etcdConf(""), "CNI_NETNS=/proc/self/ns/net")
+	handed := runPluginWith(d.socket, "ADD", "ns2", "", etcdConf(""), "CNI_NETNS=/proc/self/ns/net", "GODEBUG=inittrace=1")
+	addr := regexp.MustCompile(`10\.67\.0\.[0-9]+`)
+	if own.err == nil || !strings.Contains(own.stdout, `"code": 8`) || addr.ReplaceAllString(handed.stdout, "A") != addr.ReplaceAllString(own.stdout, "A") ||
+		d.served() != 1 || !strings.Contains(handed.stderr, "init google.golang.org/grpc ") {
+		t.Errorf("the plugin's own namespace: itself %v\n%s\nthrough the daemon (served %d): %v\n%s", own.err, own.stdout, d.served(), handed.err, handed.stdout)
 	}
 }

@@ -191,7 +191,7 @@ func boolOption(v *string, def bool, name string) (bool, error) {
 }
 
 // Add allocates the container's addresses and prints the CNI result: through the daemon when one
-// listens on DaemonSocket, else itself.
+// listens on handoff.Socket(), else itself.
 func Add(args *skel.CmdArgs) error {
 	if handled, err := delegate("ADD", args); handled {
 		return err

@@ -25,7 +25,7 @@ import (
 	"github.com/calicoctl-go/calicoctl/pkg/client/etcdv3"
 	"github.com/calicoctl-go/calicoctl/pkg/client/kubernetes"
 	"github.com/calicoctl-go/calicoctl/pkg/ipam"
-	"github.com/calicoctl-go/calicoctl/pkg/ipam/cniplugin"
+	"github.com/calicoctl-go/calicoctl/pkg/ipam/handoff"
 	"github.com/calicoctl-go/calicoctl/pkg/resources"
 	_ "github.com/calicoctl-go/calicoctl/pkg/resources/kinds"
 )
@@ -124,29 +124,31 @@ func resetEtcd(t *testing.T) {
 	}
 }
 
-// cni runs the plugin once.
-type cniResult struct {
-	stdout string
-	err    error
-}
-
 // daemonSocket is the calico-ipam daemon runPlugin's processes hand their commands to: "none"
 // unless a test runs through a daemon (throughDaemon).
 var daemonSocket = "none"
+
+// cniResult is what one run of the plugin printed, and how it exited.
+type cniResult struct {
+	stdout string
+	stderr string
+	err    error
+}
 
 func runPlugin(command, containerID, args, conf string) cniResult {
 	return runPluginWith(daemonSocket, command, containerID, args, conf)
 }
 
-func runPluginWith(daemonSocket, command, containerID, args, conf string) cniResult {
+// runPluginWith runs the plugin with the given daemon socket and extra environment variables.
+func runPluginWith(daemonSocket, command, containerID, args, conf string, env ...string) cniResult {
 	cmd := exec.Command(plugin)
-	cmd.Env = []string{"CNI_COMMAND=" + command, "CNI_CONTAINERID=" + containerID, "CNI_NETNS=/var/run/netns/test",
-		"CNI_IFNAME=eth0", "CNI_PATH=/opt/cni/bin", "CNI_ARGS=" + args, cniplugin.DaemonSocketEnv + "=" + daemonSocket}
+	cmd.Env = append([]string{"CNI_COMMAND=" + command, "CNI_CONTAINERID=" + containerID, "CNI_NETNS=/var/run/netns/test",
+		"CNI_IFNAME=eth0", "CNI_PATH=/opt/cni/bin", "CNI_ARGS=" + args, handoff.SocketEnv + "=" + daemonSocket}, env...)
 	cmd.Stdin = strings.NewReader(conf)
-	var out bytes.Buffer
-	cmd.Stdout = &out
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
-	return cniResult{out.String(), err}
+	return cniResult{out.String(), errOut.String(), err}
 }
 
 func etcdConf(extra string) string {
