@@ -628,8 +628,8 @@ func writeIPAM(path string, rows []measurement) error {
 	if len(pluginCPUNotes) > 0 {
 		b.WriteString("\nThe plugin runs are bound by CPU (8 processes at once on this machine's cores): a process per ADD\n")
 		b.WriteString("pays the Go runtime's start, the initialisation of every package it links (the etcd client, gRPC and\n")
-		b.WriteString("protobuf, client-go's REST client) and its page faults, before the ADD's own work; through the daemon\n")
-		b.WriteString("it still starts, but opens no datastore connection and reads nothing, and the daemon allocates on\n")
+		b.WriteString("protobuf, client-go's REST client) and its page faults, before the ADD's own work. Through a daemon the\n")
+		b.WriteString("process hands the ADD over before those packages initialise (docs/ipam.md) and the daemon allocates on\n")
 		b.WriteString("connections it keeps open.\n\n")
 		for _, n := range pluginCPUNotes {
 			b.WriteString("- " + n + "\n")
