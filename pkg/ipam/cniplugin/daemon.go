@@ -210,15 +210,18 @@ func (d *Daemon) connect(cfg *config.CalicoAPIConfig) (*client.Client, *ipam.Cli
 	if d.pool == nil {
 		d.pool = map[string]*pooled{}
 	}
-	p := d.pool[spec]
-	if p != nil && (p.files != files || d.now().Sub(p.created) > maxPooledAge) {
-		p.retired = true
-		if p.users == 0 {
-			p.client.Close()
+	// Retire this configuration's connection when its files changed, and every connection past
+	// its age (so that one no request names any more is closed too).
+	for key, o := range d.pool {
+		if d.now().Sub(o.created) > maxPooledAge || (key == spec && o.files != files) {
+			o.retired = true
+			if o.users == 0 {
+				o.client.Close()
+			}
+			delete(d.pool, key)
 		}
-		delete(d.pool, spec)
-		p = nil
 	}
+	p := d.pool[spec]
 	if p == nil {
 		// A plugin process limits its own requests to the Kubernetes API; the daemon's one client
 		// sends those of the ADDs it serves at once, and without a limit of its own would still
