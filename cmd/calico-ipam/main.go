@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -74,7 +75,25 @@ func logHandler(def slog.Handler) slog.Handler {
 func daemon(args []string) int {
 	fs := flag.NewFlagSet("calico-ipam daemon", flag.ContinueOnError)
 	socket := fs.String("socket", "", "the Unix socket to listen on (default $"+handoff.SocketEnv+", else "+handoff.DefaultSocket+")")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), `Usage: calico-ipam daemon [--socket PATH]
+
+Serves the plugin's ADD, DEL and CHECK on a Unix socket, on datastore connections it keeps open.
+The plugin, run by the container runtime as usual, hands its command over when the daemon listens
+and does the work itself when not (docs/ipam.md). SIGTERM or SIGINT stop it.
+
+`)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "calico-ipam daemon: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
 		return 2
 	}
 	if *socket == "" {
