@@ -23,50 +23,114 @@ var cascades = map[string]func(ctx context.Context, c *Client, kind *resources.K
 func deleteNode(ctx context.Context, c *Client, kind *resources.Kind, name, resourceVersion string) (resources.Resource, error) {
 	// A node that is already gone may have left its objects behind: clean them up all the same,
 	// as Calico does, and report that the node does not exist.
-	node, err := c.store.Get(ctx, kind, "", name)
-	missing := datastore.IsDoesNotExist(err)
-	unreadable := datastore.IsUnreadable(err)
+	node, getErr := c.store.Get(ctx, kind, "", name)
+	missing := datastore.IsDoesNotExist(getErr)
+	unreadable := datastore.IsUnreadable(getErr)
 	switch {
-	case err != nil && !((missing || unreadable) && resourceVersion == ""):
-		return nil, err
-	case err == nil && resourceVersion != "" && node.GetResourceVersion() != resourceVersion:
+	case getErr != nil && !((missing || unreadable) && resourceVersion == ""):
+		return nil, getErr
+	case getErr == nil && resourceVersion != "" && node.GetResourceVersion() != resourceVersion:
 		return nil, &datastore.ConflictError{ID: kind.ID("", name)}
 	}
 	if err := ipam.ReleaseNode(ctx, c.store, name); err != nil {
 		return nil, fmt.Errorf("releasing the IP addresses of node %s: %w", name, err)
 	}
-	owned := []struct {
-		kind   string
-		ofNode func(resources.Resource) bool
-	}{
-		{"WorkloadEndpoint", func(r resources.Resource) bool { return r.(*api.WorkloadEndpoint).Spec.Node == name }},
-		{"HostEndpoint", func(r resources.Resource) bool { return r.(*api.HostEndpoint).Spec.Node == name }},
-		{"BGPPeer", func(r resources.Resource) bool { return r.(*api.BGPPeer).Spec.Node == name }},
-		{"FelixConfiguration", func(r resources.Resource) bool { return r.GetName() == "node."+name }},
-		{"BGPConfiguration", func(r resources.Resource) bool { return r.GetName() == "node."+name }},
-	}
-	for _, o := range owned {
-		k, _ := resources.ByKind(o.kind)
-		list, err := c.store.List(ctx, k, datastore.ListOptions{})
-		if err != nil {
-			return nil, fmt.Errorf("listing the %s resources of node %s: %w", o.kind, name, err)
+	owned, prepared := c.preparedNodeObjects(name)
+	if !prepared {
+		var err error
+		if owned, err = c.listNodeObjects(ctx, map[string]bool{name: true}); err != nil {
+			return nil, fmt.Errorf("listing the objects of node %s: %w", name, err)
 		}
-		for _, r := range list.Items {
-			if !o.ofNode(r) {
-				continue
-			}
-			if _, err := c.store.Delete(ctx, k, r.GetNamespace(), r.GetName(), r.GetResourceVersion()); err != nil && !datastore.IsDoesNotExist(err) {
-				return nil, fmt.Errorf("deleting %s of node %s: %w", k.ID(r.GetNamespace(), r.GetName()), name, err)
-			}
+	}
+	for _, r := range owned[name] {
+		k, err := resources.KindOf(r)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := c.store.Delete(ctx, k, r.GetNamespace(), r.GetName(), r.GetResourceVersion()); err != nil && !datastore.IsDoesNotExist(err) {
+			return nil, fmt.Errorf("deleting %s of node %s: %w", k.ID(r.GetNamespace(), r.GetName()), name, err)
+		}
+	}
+	// Its own Felix and BGP configuration, by name.
+	for _, kindName := range []string{"FelixConfiguration", "BGPConfiguration"} {
+		k, _ := resources.ByKind(kindName)
+		if _, err := c.store.Delete(ctx, k, "", "node."+name, ""); err != nil && !datastore.IsDoesNotExist(err) {
+			return nil, fmt.Errorf("deleting %s of node %s: %w", k.ID("", "node."+name), name, err)
 		}
 	}
 	if missing {
-		return nil, err
+		return nil, getErr
 	}
 	if unreadable {
 		return c.store.Delete(ctx, kind, "", name, "")
 	}
 	return c.store.Delete(ctx, kind, "", name, node.GetResourceVersion())
+}
+
+// nodeOwned are the kinds whose objects name the node they belong to.
+var nodeOwned = []struct {
+	kind string
+	node func(resources.Resource) string
+}{
+	{"WorkloadEndpoint", func(r resources.Resource) string { return r.(*api.WorkloadEndpoint).Spec.Node }},
+	{"HostEndpoint", func(r resources.Resource) string { return r.(*api.HostEndpoint).Spec.Node }},
+	{"BGPPeer", func(r resources.Resource) string { return r.(*api.BGPPeer).Spec.Node }},
+}
+
+// listNodeObjects reads the objects that belong to the given nodes, by node: one list per kind.
+func (c *Client) listNodeObjects(ctx context.Context, nodes map[string]bool) (map[string][]resources.Resource, error) {
+	owned := map[string][]resources.Resource{}
+	for _, o := range nodeOwned {
+		k, _ := resources.ByKind(o.kind)
+		list, err := c.store.List(ctx, k, datastore.ListOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("listing %s resources: %w", o.kind, err)
+		}
+		for _, r := range list.Items {
+			if n := o.node(r); nodes[n] {
+				owned[n] = append(owned[n], r)
+			}
+		}
+	}
+	return owned, nil
+}
+
+// PrepareDeletes readies a batch of deletes: when it deletes several nodes, the objects that
+// belong to them are listed once for the batch instead of once per node. (Like a list per node,
+// it does not see an object created for a node after the list.)
+func (c *Client) PrepareDeletes(ctx context.Context, objs []resources.Resource) error {
+	nodes := map[string]bool{}
+	for _, obj := range objs {
+		if k, err := resources.KindOf(obj); err == nil && k.Kind == "Node" {
+			nodes[obj.GetName()] = true
+		}
+	}
+	if len(nodes) < 2 {
+		return nil
+	}
+	owned, err := c.listNodeObjects(ctx, nodes)
+	if err != nil {
+		return err
+	}
+	c.prefetchMu.Lock()
+	defer c.prefetchMu.Unlock()
+	c.nodeObjects = map[string][]resources.Resource{}
+	for n := range nodes {
+		c.nodeObjects[n] = owned[n]
+	}
+	return nil
+}
+
+// preparedNodeObjects returns, once, what PrepareDeletes found for a node.
+func (c *Client) preparedNodeObjects(name string) (map[string][]resources.Resource, bool) {
+	c.prefetchMu.Lock()
+	defer c.prefetchMu.Unlock()
+	objs, ok := c.nodeObjects[name]
+	if !ok {
+		return nil, false
+	}
+	delete(c.nodeObjects, name)
+	return map[string][]resources.Resource{name: objs}, true
 }
 
 // poolDrainDelay lets allocators that read the pool before it was disabled finish, as Calico

@@ -45,6 +45,8 @@ type Client struct {
 
 	prefetchMu sync.Mutex
 	prefetched map[*resources.Kind]map[string]resources.Resource
+	// nodeObjects holds, by node, the objects of the nodes a batch deletes (PrepareDeletes).
+	nodeObjects map[string][]resources.Resource
 
 	// prepared holds objects PrepareAll already defaulted and validated.
 	prepared sync.Map

@@ -228,6 +228,9 @@ func runDelete(f *Factory, opts *DeleteOptions) error {
 			return err
 		}
 	}
+	if err := c.PrepareDeletes(f.ctx(), objs); err != nil && fatal(err) {
+		return err
+	}
 	errs := f.batch(f.ctx(), "delete", objs, func(ctx context.Context, obj resources.Resource) error {
 		kind, err := resources.KindOf(obj)
 		if err != nil {
