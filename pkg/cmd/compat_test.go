@@ -162,49 +162,6 @@ func TestWorkloadEndpointLabelsAndDerivedName(t *testing.T) {
 			t.Errorf("get wep -o wide:\n%s", got)
 		}
 	})
-	t.Run("several nodes in one command", func(t *testing.T) {
-		// What belongs to the nodes of one command is listed once for all of them.
-		c := useEtcd(t)
-		c.ok("apply", "-f", writeFile(t, "objs.yaml", nodeAndItsObjects+`---
-apiVersion: projectcalico.org/v3
-kind: Node
-metadata: {name: node-e}
----
-apiVersion: projectcalico.org/v3
-kind: HostEndpoint
-metadata: {name: hep-e}
-spec: {node: node-e, interfaceName: eth0}
----
-apiVersion: projectcalico.org/v3
-kind: FelixConfiguration
-metadata: {name: node.node-e}
-spec: {logSeverityScreen: Debug}
----
-apiVersion: projectcalico.org/v3
-kind: HostEndpoint
-metadata: {name: hep-ghost}
-spec: {node: ghost, interfaceName: eth0}
-`))
-		c.ok("create", "-f", writeFile(t, "wep.yaml", wepPod2))
-		c.ok("create", "-f", writeFile(t, "wepb.yaml", strings.ReplaceAll(wepPod2, "node-a", "node-b")))
-		c.ok("create", "-f", writeFile(t, "wepe.yaml", strings.ReplaceAll(wepPod2, "node-a", "node-e")))
-		r := c.run("", "delete", "node", "node-a", "node-b", "ghost")
-		if r.code != 1 || !strings.Contains(r.stdout, "Successfully deleted 2 'Node' resource(s)") || !strings.Contains(r.stderr, "resource does not exist: Node(ghost)") {
-			t.Errorf("delete node node-a node-b ghost: %d %q %q", r.code, r.stdout, r.stderr)
-		}
-		for args, want := range map[string]string{
-			"get nodes -o name":       "node/node-e\n",
-			"get hep -o name":         "hostendpoint/hep-e\n",
-			"get bgppeers -o name":    "bgppeer/peer-global\n",
-			"get felixconfig -o name": "felixconfiguration/node.node-e\n",
-			"get bgpconfig -o name":   "",
-			"get wep -n ns1 -o name":  "workloadendpoint/node--e-k8s-pod2-eth0\n",
-		} {
-			if got := c.ok(strings.Split(args, " ")...); got != want {
-				t.Errorf("%s after deleting two nodes: %q, want %q", args, got, want)
-			}
-		}
-	})
 	t.Run("kubernetes", func(t *testing.T) {
 		onKDD(t, func(t *testing.T, c cli) {
 			createNode(t, "node-a", nil)
