@@ -212,8 +212,13 @@ spec:
 		t.Fatal(err)
 	}
 	before := map[netip.Addr]string{}
-	for node, n := range map[string]int{"etcd-a": 70, "etcd-b": 3} {
-		v4, _, err := ic.AutoAssign(ctx, ipam.AutoAssignArgs{Num4: n, HandleID: "h-" + node, Hostname: node, Attrs: map[string]string{"node": node}})
+	// In this order: etcd-a claims the pool's first blocks, which the export is checked for.
+	for _, a := range []struct {
+		node string
+		n    int
+	}{{"etcd-a", 70}, {"etcd-b", 3}} {
+		node := a.node
+		v4, _, err := ic.AutoAssign(ctx, ipam.AutoAssignArgs{Num4: a.n, HandleID: "h-" + node, Hostname: node, Attrs: map[string]string{"node": node}})
 		if err != nil {
 			t.Fatal(err)
 		}

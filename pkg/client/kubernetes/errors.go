@@ -144,8 +144,15 @@ func transient(err error) bool {
 func refused(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }
 
 // lostAnswer reports errors after which the request may or may not have been applied: the
-// connection broke after it was sent.
+// connection broke after it was sent. The requests of a store share one HTTP/2 connection, so
+// when a write on it fails, Go's HTTP/2 client closes it and fails every other request in
+// flight on it with an error it gives no type ("client connection force closed"), or one lost
+// to an unanswered ping ("client connection lost").
 func lostAnswer(err error) bool {
-	return utilnet.IsConnectionReset(err) || utilnet.IsProbableEOF(err) || errors.Is(err, syscall.EPIPE) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
+	if utilnet.IsConnectionReset(err) || utilnet.IsProbableEOF(err) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "http2: client connection force closed") || strings.Contains(msg, "http2: client connection lost")
 }
