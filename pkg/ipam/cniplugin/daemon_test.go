@@ -75,6 +75,15 @@ func (d *daemon) stop(t *testing.T) {
 // served counts the commands the daemon's log says it carried out.
 func (d *daemon) served() int { return strings.Count(d.logs.String(), `msg=served`) }
 
+// servedReaches waits for the daemon's log to count n commands served (its stderr reaches the
+// test through a pipe, behind the plugin's answer), for up to 5 s, and returns the count.
+func (d *daemon) servedReaches(n int) int {
+	for deadline := time.Now().Add(5 * time.Second); d.served() < n && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	return d.served()
+}
+
 // throughDaemon runs a test with every plugin run handing its command to a daemon, and checks
 // that the daemon carried them out.
 func throughDaemon(t *testing.T, body func(t *testing.T)) {
@@ -82,7 +91,7 @@ func throughDaemon(t *testing.T, body func(t *testing.T)) {
 	daemonSocket = d.socket
 	defer func() { daemonSocket = "none" }()
 	body(t)
-	if d.served() == 0 {
+	if d.servedReaches(1) == 0 {
 		t.Fatalf("the daemon served no command; its log:\n%s", d.logs)
 	}
 }
@@ -206,8 +215,8 @@ func TestDaemonAnswersPrintAsThePluginsOwn(t *testing.T) {
 			if handed.stdout != own.stdout || (handed.err == nil) != (own.err == nil) {
 				t.Errorf("through the daemon: %v\n%s\nitself: %v\n%s", handed.err, handed.stdout, own.err, own.stdout)
 			}
-			if d.served() != before+1 {
-				t.Errorf("the daemon served %d commands, want 1", d.served()-before)
+			if got := d.servedReaches(before + 1); got != before+1 {
+				t.Errorf("the daemon served %d commands, want 1", got-before)
 			}
 			early := !strings.Contains(handed.stderr, "init google.golang.org/grpc ")
 			if want := tc.conf != noVersion; early != want {
@@ -265,7 +274,7 @@ func TestEarlyHandoffLeavesRefusalsToSkel(t *testing.T) {
 	handed := runPluginWith(d.socket, "ADD", "ns2", "", etcdConf(""), "CNI_NETNS=/proc/self/ns/net", "GODEBUG=inittrace=1")
 	addr := regexp.MustCompile(`10\.67\.0\.[0-9]+`)
 	if own.err == nil || !strings.Contains(own.stdout, `"code": 8`) || addr.ReplaceAllString(handed.stdout, "A") != addr.ReplaceAllString(own.stdout, "A") ||
-		d.served() != 1 || !strings.Contains(handed.stderr, "init google.golang.org/grpc ") {
+		d.servedReaches(1) != 1 || !strings.Contains(handed.stderr, "init google.golang.org/grpc ") {
 		t.Errorf("the plugin's own namespace: itself %v\n%s\nthrough the daemon (served %d): %v\n%s", own.err, own.stdout, d.served(), handed.err, handed.stdout)
 	}
 }
